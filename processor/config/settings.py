@@ -18,6 +18,7 @@ ValueFormat = Literal["json", "avro"]
 ContactsErrorHandling = Literal["strict", "ignoreMissingAttributes"]
 OptInMode = Literal["opted_in_only", "opted_in_or_null", "all"]
 ConsentRegion = Literal["eu", "non_eu", "both"]
+ConsentUnknownCountry = Literal["strictest", "eu", "non_eu"]
 FilterMode = Literal["all", "allow", "block"]
 Direction = Literal["inbound", "outbound"]
 
@@ -125,15 +126,48 @@ class AttributeMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentPolicy:
+    """The opt-in rule for one region (seed 004's three choices, plus automatic subscription)."""
+
+    mode: OptInMode = "all"
+    """`opted_in_only`: opt-in true; `opted_in_or_null`: true or absent; `all`: everyone, status written."""
+    auto_subscribe: bool = False
+    """An opted-in contact's upsert carries `channels.email.subscribeStatus: "subscribed"`."""
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentSettings:
+    """Who may reach Cordial and whether they are subscribed (SPEC §3.3; see inbound/consent.py).
+
+    A region's policy is its own `eu:`/`non_eu:` block when given, else the top-level
+    `mode`/`auto_subscribe` when `region` covers it; a region with neither passes untouched.
+    """
+
     enabled: bool = False
     region: ConsentRegion = "both"
-    """Which contacts the policy applies to; others pass untouched."""
-    country_paths: tuple[str, ...] = ("$.context.location.country", "$.traits.address.country")
+    """Regions the top-level `mode`/`auto_subscribe` govern (`eu`, `non_eu` or `both`)."""
     mode: OptInMode = "all"
-    opt_in_path: str = "$.traits.email_opt_in"
-    opt_in_attribute: str = "email_opt_in"
     auto_subscribe: bool = False
+    eu: ConsentPolicy | None = None
+    """Policy for contacts in an EU member state; overrides the top-level policy."""
+    non_eu: ConsentPolicy | None = None
+    """Policy for contacts in any other recognised country; overrides the top-level policy."""
+    country_paths: tuple[str, ...] = (
+        "$.context.location.country",
+        "$.traits.address.country",
+        "$.traits.country",
+    )
+    """Tried in order; the first value that names a recognised country decides the region."""
+    unknown_country: ConsentUnknownCountry = "strictest"
+    """Region of a contact whose country is absent or unrecognised: the stricter policy, or `eu`/`non_eu`."""
+    extra_eu_countries: tuple[str, ...] = ()
+    """Countries treated as EU besides the member states (e.g. the EEA: IS, LI, NO; or GB, CH)."""
+    opt_in_path: str = "$.traits.email_opt_in"
+    """`$.traits.…` paths read `context.traits` for messages other than identify."""
+    opt_in_attribute: str | None = "email_opt_in"
+    """Contact attribute the status is written to in mode `all`; null = not written."""
+    message_types: tuple[str, ...] | None = None
+    """Message types the policy applies to; null = every type (a held-back contact's events stay out)."""
 
 
 DEFAULT_IDENTITIES: Mapping[str, tuple[str, ...]] = {
