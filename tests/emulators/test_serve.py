@@ -1,0 +1,43 @@
+"""The emulators as real servers: start_in_thread binds a free port and answers over a socket."""
+
+from __future__ import annotations
+
+import httpx
+
+from processor.emulators import cordial, segment
+from processor.emulators.serve import start_in_thread
+
+
+class TestStartInThread:
+    def test_cordial_answers_over_a_real_socket_and_stops(self):
+        """A thread-served Cordial emulator authenticates, keeps state, and frees its port on stop."""
+        server = start_in_thread(cordial.create_app(api_key="k"))
+        try:
+            assert server.url == f"http://127.0.0.1:{server.port}"
+            with httpx.Client(base_url=server.url, headers={"x-api-key": "k"}) as client:
+                assert client.get("/api/checkAuth").status_code == 200
+                assert client.get("/api/checkAuth", headers={"x-api-key": "nope"}).status_code == 401
+                r = client.post("/api/segment/upsertContact", json={"segmentId": "u1"})
+                assert r.status_code == 200
+                state = client.get("/_emulator/state").json()
+                assert len(state["contacts"]) == 1
+        finally:
+            server.stop()
+        with httpx.Client() as client:
+            try:
+                client.get(f"{server.url}/api/checkAuth", timeout=1)
+                refused = False
+            except httpx.ConnectError:
+                refused = True
+        assert refused
+
+    def test_segment_as_context_manager(self):
+        """The context-manager form serves Segment and accepts a batch with Basic auth."""
+        with (
+            start_in_thread(segment.create_app(write_key="w")) as server,
+            httpx.Client(base_url=server.url, auth=("w", "")) as client,
+        ):
+            r = client.post("/v1/batch", json={"batch": [{"type": "track", "event": "E", "userId": "u"}]})
+            assert r.status_code == 200
+            assert r.json() == {"success": True}
+            assert client.get("/_emulator/received").json()["count"] == 1
