@@ -46,7 +46,10 @@ class TopicSettings:
     name: str
     value_format: ValueFormat = "json"
     schema_file: str | None = None
-    """Pinned Avro writer/reader schema (.avsc); used when no schema registry is configured."""
+    """Pinned Avro writer schema (.avsc): used to decode when no schema registry is configured, and
+    the schema this bridge writes with (registered under `<topic>-value` when a registry is set)."""
+    schema_id: int | None = None
+    """With a pinned schema: the schema id records must carry (None = accept any id)."""
 
 
 @dataclass(frozen=True, slots=True)
