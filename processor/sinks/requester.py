@@ -1,0 +1,145 @@
+"""One logical request, tried up to `in_process_attempts` times under the direction's AIMD limit.
+
+Shared by both sinks. Each attempt takes a slot from the limiter, records the HTTP metrics, and
+is classified by `sinks/http.py`; a retryable answer waits (jittered backoff, or `Retry-After`
+when the server sent one) outside the slot and tries again. A `Retry-After` longer than
+`backoff_max_s` ends the in-process attempts at once: the retry topics are the place to wait that
+long. `send()` may block for the waits; it never raises for HTTP failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+import httpx
+
+from processor.config.settings import HttpSettings
+from processor.errors import ErrorClass
+from processor.ops.metrics import BridgeMetrics, status_class
+from processor.outcomes import Outcome, Retry, Sent
+from processor.sinks.backoff import backoff_delay
+from processor.sinks.concurrency import AimdLimiter, Signal
+from processor.sinks.http import CLASSIFIED_EXCEPTIONS, classify_exception, classify_response
+
+Sleep = Callable[[float], Awaitable[None]]
+Content = bytes | Callable[[], bytes] | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Timing:
+    """Injectable time sources: tests pass a fake `sleep`, a fixed `now` and a fixed `rand`."""
+
+    sleep: Sleep = asyncio.sleep
+    now: Callable[[], float] = time.time
+    rand: Callable[[], float] = random.random
+
+
+class Requester:
+    """Sends requests through `client`, limited by `limiter`, counted in `metrics` for `direction`."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: HttpSettings,
+        *,
+        direction: str,
+        limiter: AimdLimiter,
+        metrics: BridgeMetrics | None = None,
+        secrets: Iterable[str] = (),
+        timing: Timing | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.direction = direction
+        self.limiter = limiter
+        self.metrics = metrics
+        self._secrets = tuple(s for s in secrets if s)
+        self._timing = timing or Timing()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        content: Content = None,
+        headers: Mapping[str, str] | None = None,
+        attempts: int | None = None,
+    ) -> Outcome:
+        """The final Outcome after at most `attempts` tries (default: `in_process_attempts`).
+
+        `content` may be a function, called once per attempt (a body that carries a send time).
+        """
+        limit = max(1, self.settings.in_process_attempts if attempts is None else attempts)
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, url, action=action, content=content, headers=headers)
+            if isinstance(outcome, Sent):
+                return dataclasses.replace(outcome, attempts=attempt)
+            if not isinstance(outcome, Retry):
+                return outcome
+            outcome = dataclasses.replace(outcome, attempts=attempt)
+            if attempt >= limit:
+                return outcome
+            if outcome.retry_after is not None:
+                if outcome.retry_after > self.settings.backoff_max_s:
+                    return outcome
+                delay = outcome.retry_after
+            else:
+                delay = backoff_delay(
+                    attempt,
+                    base_s=self.settings.backoff_base_s,
+                    max_s=self.settings.backoff_max_s,
+                    rand=self._timing.rand,
+                )
+            await self._timing.sleep(delay)
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        content: Content,
+        headers: Mapping[str, str] | None,
+    ) -> Outcome:
+        body = content() if callable(content) else content
+        metrics = self.metrics
+        async with self.limiter.slot() as permit:
+            if metrics is not None:
+                metrics.http_in_flight.labels(self.direction).inc()
+            started = time.perf_counter()
+            status: str
+            try:
+                response = await self.client.request(method, url, content=body, headers=headers)
+            except CLASSIFIED_EXCEPTIONS as exc:
+                outcome = classify_exception(exc, action=action, secrets=self._secrets)
+                status = outcome.error_class.value if isinstance(outcome, Retry) else "none"
+            else:
+                outcome = classify_response(
+                    response, action=action, secrets=self._secrets, now=self._timing.now()
+                )
+                status = status_class(response.status_code)
+            finally:
+                if metrics is not None:
+                    metrics.http_in_flight.labels(self.direction).dec()
+            permit.signal = _signal(outcome)
+        if metrics is not None:
+            elapsed = time.perf_counter() - started
+            metrics.http_requests.labels(self.direction, action, status).inc()
+            metrics.http_request_duration.labels(self.direction, action, status).observe(elapsed)
+        return outcome
+
+
+def _signal(outcome: Outcome) -> Signal:
+    """429 and timeouts say "too much"; a success says "room for more"; the rest say nothing."""
+    if isinstance(outcome, Sent):
+        return Signal.SUCCESS
+    if isinstance(outcome, Retry) and outcome.error_class in (ErrorClass.HTTP_429, ErrorClass.TIMEOUT):
+        return Signal.OVERLOAD
+    return Signal.NEUTRAL

@@ -1,0 +1,221 @@
+"""SegmentSink: outbound messages batched to `POST {endpoint}/v1/batch` (SPEC §4).
+
+`send(message)` puts the message into the open batch and waits for that message's own Outcome.
+A batch is sent when the next message would break the count or byte limit, when it holds
+`batch_max_messages`, or `linger_ms` after its first message, whichever comes first. Several
+batches can be in flight at once; the AIMD limit decides how many reach the wire.
+
+Outcomes per message: a 2xx → every message `Sent`; a retryable answer → the whole batch is
+retried in-process, then every message gets the same `Retry`; 401/403 → `AuthFailed` for all;
+a 400/413 → the batch is bisected and resent until the message(s) Segment refuses are alone,
+and only those are `Rejected`. A message over `message_max_bytes` is `Rejected`
+(`message_too_large`) without being sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+import orjson
+
+from processor.config.settings import SegmentSettings
+from processor.errors import ConfigError, ErrorClass
+from processor.ops.metrics import BridgeMetrics
+from processor.outcomes import Outcome, Rejected
+from processor.sinks.batcher import BatchBuilder, encode_batch, format_sent_at
+from processor.sinks.concurrency import AimdLimiter
+from processor.sinks.http import make_client
+from processor.sinks.requester import Requester, Timing
+
+DIRECTION: Final = "outbound"
+BATCH_PATH: Final = "/v1/batch"
+BATCH_ACTION: Final = "batch"
+CHECK_AUTH_ACTION: Final = "checkAuth"
+BISECT_STATUSES: Final = frozenset({400, 413})
+GZIP_LEVEL: Final = 6
+
+
+@dataclass(slots=True)
+class _Pending:
+    data: bytes
+    future: asyncio.Future[Outcome]
+
+
+def basic_auth_header(write_key: str) -> str:
+    """`Basic base64(write_key + ":")`: the write key as user name, an empty password."""
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode("ascii")
+
+
+class SegmentSink:
+    """Batches outbound messages to Segment; owns its client unless one is passed in."""
+
+    def __init__(
+        self,
+        settings: SegmentSettings,
+        *,
+        metrics: BridgeMetrics | None = None,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timing: Timing | None = None,
+        limiter: AimdLimiter | None = None,
+    ) -> None:
+        if settings.write_key is None or not settings.write_key:
+            raise ConfigError(
+                f"no Segment write key: set the {settings.write_key_env} environment variable "
+                "or segment.write_key_file"
+            )
+        key = settings.write_key.reveal()
+        headers = {"Authorization": basic_auth_header(key), "Content-Type": "application/json"}
+        self._owns_client = client is None
+        if client is None:
+            client = make_client(
+                settings.http, base_url=settings.endpoint, headers=headers, transport=transport
+            )
+            self._headers: dict[str, str] = {}
+        else:
+            self._headers = headers
+        self.client = client
+        if limiter is None:
+            gauge = metrics.concurrency_limit.labels(DIRECTION) if metrics is not None else None
+            limiter = AimdLimiter.from_settings(settings.http, on_change=gauge.set if gauge else None)
+        self.limiter = limiter
+        self._timing = timing or Timing()
+        self._requester = Requester(
+            client,
+            settings.http,
+            direction=DIRECTION,
+            limiter=limiter,
+            metrics=metrics,
+            secrets=(key,),
+            timing=self._timing,
+        )
+        self._gzip = settings.gzip
+        self._linger_s = max(0.0, settings.linger_ms / 1000)
+        self._builder: BatchBuilder[_Pending] = BatchBuilder(
+            max_messages=settings.batch_max_messages, max_bytes=settings.batch_max_bytes
+        )
+        self._message_max = min(settings.message_max_bytes, self._builder.max_message_bytes)
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def send(self, message: Mapping[str, object]) -> Outcome:
+        """Queue one message into the open batch; its own Outcome once its batch is answered."""
+        if self._closed:
+            raise RuntimeError("SegmentSink is closed")
+        try:
+            data = orjson.dumps(message)
+        except orjson.JSONEncodeError as exc:
+            return Rejected(ErrorClass.INVALID_MESSAGE, f"message cannot be sent as JSON: {exc}")
+        if len(data) > self._message_max:
+            return Rejected(
+                ErrorClass.MESSAGE_TOO_LARGE,
+                f"message is {len(data)} bytes serialised; the limit is {self._message_max}",
+                action=BATCH_ACTION,
+            )
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(data, future))
+        return await future
+
+    async def flush(self) -> None:
+        """Send the open batch now and wait until every batch in flight is answered."""
+        self._dispatch()
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def check_auth(self) -> Outcome:
+        """POST an empty batch: AuthFailed proves a bad write key; Segment accepts most others."""
+
+        def body() -> bytes:
+            return encode_batch((), format_sent_at(self._timing.now()))
+
+        return await self._requester.send(
+            "POST", BATCH_PATH, action=CHECK_AUTH_ACTION, content=body, headers=self._headers or None
+        )
+
+    async def aclose(self) -> None:
+        """Flush, then release the client (if this sink made it)."""
+        self._closed = True
+        await self.flush()
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> SegmentSink:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ batching
+
+    def _enqueue(self, item: _Pending) -> None:
+        size = len(item.data)
+        if not self._builder.fits(size):
+            self._dispatch()
+        self._builder.add(item, size)
+        if self._builder.full:
+            self._dispatch()
+        elif self._builder.count == 1:
+            self._timer = asyncio.get_running_loop().call_later(self._linger_s, self._dispatch)
+
+    def _dispatch(self) -> None:
+        """Hand the open batch to a delivery task (no-op when it is empty)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        items = self._builder.take()
+        if not items:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver(items))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, items: Sequence[_Pending]) -> None:
+        try:
+            await self._deliver_part(items)
+        except BaseException as exc:  # a bug or a cancellation: no caller may wait forever
+            for item in items:
+                if not item.future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        item.future.cancel()
+                    else:
+                        item.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _deliver_part(self, items: Sequence[_Pending]) -> None:
+        outcome = await self._post(items)
+        if isinstance(outcome, Rejected) and outcome.status in BISECT_STATUSES:
+            if len(items) > 1:
+                middle = len(items) // 2
+                await asyncio.gather(self._deliver_part(items[:middle]), self._deliver_part(items[middle:]))
+                return
+            outcome = Rejected(
+                outcome.error_class,
+                f"Segment refused this message: {outcome.message}",
+                status=outcome.status,
+                action=BATCH_ACTION,
+            )
+        for item in items:
+            if not item.future.done():
+                item.future.set_result(outcome)
+
+    async def _post(self, items: Sequence[_Pending]) -> Outcome:
+        messages = [item.data for item in items]
+        headers = dict(self._headers)
+        if self._gzip:
+            headers["Content-Encoding"] = "gzip"
+
+        def body() -> bytes:
+            raw = encode_batch(messages, format_sent_at(self._timing.now()))
+            return gzip.compress(raw, compresslevel=GZIP_LEVEL) if self._gzip else raw
+
+        return await self._requester.send(
+            "POST", BATCH_PATH, action=BATCH_ACTION, content=body, headers=headers or None
+        )
