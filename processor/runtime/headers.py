@@ -45,6 +45,8 @@ ALL: Final = (
 MAX_MESSAGE_CHARS: Final = 1000
 
 _SECRET_PATTERNS: Final = (
+    # First, so "Authorization: Basic <token>" loses the token and not just the scheme word.
+    re.compile(r"(?i)(basic|bearer)(\s+)([A-Za-z0-9+/=._-]{8,})"),
     re.compile(r"(?i)(x-api-key|authorization|api[_-]?key|write[_-]?key|password|token)(\s*[:=]\s*)(\S+)"),
     re.compile(r"(?i)(basic|bearer)(\s+)([A-Za-z0-9+/=._-]{8,})"),
 )

@@ -1,0 +1,146 @@
+"""structlog set-up: JSON lines off a terminal, pretty console lines on one, secrets scrubbed.
+
+Called once, from the CLI, before workers start. Every line carries what the worker bound with
+`structlog.contextvars.bind_contextvars` for the record it is handling (`event_id`, `direction`,
+`topic`, `partition`, `offset`), a UTC timestamp and the level. A redaction processor runs after
+exception formatting and before rendering, so neither a field, a message nor a traceback can carry
+an API key or write key: known secret values are replaced, and credential-shaped text
+(`x-api-key: …`, `Basic …`) is scrubbed as a second fence (`processor.runtime.headers.redact`).
+Standard-library logging (uvicorn, libraries) goes through the same chain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, Final, TextIO, cast
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from processor.config.secrets import Secret
+from processor.config.settings import OpsSettings
+from processor.runtime.headers import redact
+
+REDACTED: Final = "[REDACTED]"
+
+# Field names whose value is a credential whatever it looks like.
+_CREDENTIAL_KEY: Final = re.compile(
+    r"(?i)^(x[-_]api[-_]key|api[-_]?key|write[-_]?key|authorization|password|passwd|secret|token)$"
+)
+
+LEVELS: Final = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+class SecretRedactor:
+    """Processor that scrubs secret values and credential-shaped strings from every field."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is removed whole.
+        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        for key in list(event_dict):
+            event_dict[key] = self._clean(key, event_dict[key])
+        return event_dict
+
+    def _clean(self, key: object, value: object) -> Any:
+        if isinstance(key, str) and _CREDENTIAL_KEY.match(key) and value is not None:
+            return REDACTED
+        if isinstance(value, str):
+            return redact(value, self.secrets)
+        if isinstance(value, bytes | bytearray):
+            return redact(bytes(value).decode("utf-8", errors="replace"), self.secrets)
+        if isinstance(value, Secret):
+            return REDACTED
+        if isinstance(value, Mapping):
+            return {k: self._clean(k, v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._clean(None, v) for v in value]
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        # Anything else is rendered with str() by the renderer: scrub that text now.
+        return redact(str(value), self.secrets)
+
+
+def _json_dumps(obj: object, **kwargs: Any) -> str:
+    kwargs.setdefault("default", str)
+    return json.dumps(obj, ensure_ascii=False, **kwargs)
+
+
+def _wants_console(settings: OpsSettings, stream: IO[str]) -> bool:
+    if settings.log_format == "console":
+        return True
+    if settings.log_format == "json":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _level(settings: OpsSettings) -> int:
+    return LEVELS.get(settings.log_level.lower(), logging.INFO)
+
+
+def configure_logging(
+    settings: OpsSettings, *, secrets: Iterable[str] = (), stream: IO[str] | None = None
+) -> None:
+    """Configure structlog (and route stdlib logging through it) for this process.
+
+    `secrets` are the revealed API key / write key values; they are replaced wherever they
+    appear. `stream` defaults to stderr; tests pass a StringIO.
+    """
+    out: IO[str] = sys.stderr if stream is None else stream
+    level = _level(settings)
+    console = _wants_console(settings, out)
+    redactor = SecretRedactor(secrets)
+
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        redactor,
+    ]
+    renderer: Processor
+    if console:
+        renderer = structlog.dev.ConsoleRenderer(colors=bool(getattr(out, "isatty", lambda: False)()))
+    else:
+        renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
+
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        context_class=dict,
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, out)),
+        cache_logger_on_first_use=False,
+    )
+    _configure_stdlib(level, out, shared, renderer)
+
+
+def _configure_stdlib(level: int, out: IO[str], shared: list[Processor], renderer: Processor) -> None:
+    """Send stdlib `logging` records (uvicorn, libraries) through the same processors."""
+    handler = logging.StreamHandler(out)
+    handler.set_name("cordial-bridge")
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() == "cordial-bridge":
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
