@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 import yaml
 
+from processor.config.classic import apply_classic_file
 from processor.config.secrets import Secret
 from processor.config.settings import Settings
 from processor.errors import ConfigError
@@ -44,6 +45,7 @@ def load_settings(
         except OSError as exc:
             raise ConfigError(f"cannot read config file: {exc.strerror}", where=str(source)) from exc
         settings = load_settings_text(text, source=str(source), resolve_secrets=False)
+        settings = _merge_classic_file(settings, base_dir=source.parent)
     return _link(_resolve_secrets(settings, env))
 
 
@@ -62,6 +64,14 @@ def load_settings_text(text: str, *, source: str = "<config>", resolve_secrets: 
     else:
         settings = convert_node(node, Settings, source=source, path="")
     return _link(_resolve_secrets(settings, os.environ)) if resolve_secrets else settings
+
+
+def _merge_classic_file(settings: Settings, *, base_dir: Path) -> Settings:
+    """`inbound.classic_file` (relative to the config file): merge the Cordial integration JSON."""
+    if not settings.inbound.classic_file:
+        return settings
+    inbound = apply_classic_file(settings.inbound, base_dir=base_dir)
+    return dataclasses.replace(settings, inbound=inbound)
 
 
 def where(node: yaml.Node, source: str) -> str:
