@@ -1,10 +1,74 @@
-"""Segment message → Cordial requests (placeholder: filled in by the inbound translator work)."""
+"""Segment message → Cordial requests: the inbound translator's only entry point. Pure, no I/O.
+
+Decisions, in order (SPEC §3, §3.3, §3.5):
+
+1. structure: not an object / no string `type` → `invalid_message`; unknown type → `unknown_type`;
+2. recursion: `context.source == "cordial"` → skipped `blocked_recursion`;
+3. consent policy: held back → skipped `consent`; its attributes (and `subscribeStatus`) join
+   upsertContact's attributes;
+4. identity: `missing_identifier` / `invalid_identifier`;
+5. every enabled action whose trigger matches, in SPEC §3.1 order (none → skipped
+   `no_matching_action`). Each gives a request, or a validation error of that action alone.
+
+Settings are compiled once in `InboundTranslator.__init__`: a malformed trigger or field
+mapping is a ConfigError (TriggerSyntaxError with line and column) naming the action.
+"""
 
 from __future__ import annotations
 
-from processor.config.settings import InboundSettings
-from processor.inbound.requests import InboundTranslation
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from processor.config.settings import ActionSettings, InboundSettings
+from processor.errors import ConfigError, ErrorClass
+from processor.inbound import consent
+from processor.inbound.actions import ACTIONS, BY_NAME, ActionDefinition, upsert_contact
+from processor.inbound.classic import ClassicOptions, check_known, compile_classic, default_attributes
+from processor.inbound.exceptions import TranslationError
+from processor.inbound.identity import PREFIX_FIELDS, Identity, compile_identities, resolve_identity
+from processor.inbound.mapping import MISSING, Expression, compile_expression, evaluate
+from processor.inbound.message import check_message, event_id, is_from_cordial
+from processor.inbound.payload import clean_top_level, coerce_payload
+from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
+from processor.inbound.triggers import Condition, matches, parse_trigger
 from processor.outcomes import Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAction:
+    definition: ActionDefinition
+    trigger: Condition
+    fields: tuple[tuple[str, Expression], ...]
+    default_attributes: bool
+    """upsertContact without an `attributes` mapping: attributes come from the traits."""
+
+
+def compile_action(definition: ActionDefinition, config: ActionSettings) -> CompiledAction | None:
+    """One action's settings → a compiled action, or None when it is disabled."""
+    name = definition.action
+    trigger_text = config.trigger if config.trigger is not None else definition.default_trigger
+    enabled = config.enabled if config.enabled is not None else trigger_text is not None
+    mappable = [s.name for s in definition.schema if s.name not in PREFIX_FIELDS]
+    for key in config.fields:
+        if key not in mappable:
+            hint = " (identities are set in inbound.identities)" if key in PREFIX_FIELDS else ""
+            raise ConfigError(
+                f"inbound.actions.{name}.fields: unknown field {key!r}{hint}; known: {', '.join(mappable)}"
+            )
+    if trigger_text is None:
+        if enabled:
+            raise ConfigError(f"inbound.actions.{name}: enabled, but it has no default trigger; set trigger")
+        return None
+    trigger = parse_trigger(trigger_text, where=f"inbound.actions.{name}.trigger")
+    raw_fields = {**definition.default_fields, **config.fields}
+    fields = tuple(
+        (key, compile_expression(raw, where=f"inbound.actions.{name}.fields.{key}"))
+        for key, raw in raw_fields.items()
+    )
+    if not enabled:
+        return None
+    use_traits = definition.action == upsert_contact.ACTION and "attributes" not in raw_fields
+    return CompiledAction(definition, trigger, fields, use_traits)
 
 
 class InboundTranslator:
@@ -12,6 +76,77 @@ class InboundTranslator:
 
     def __init__(self, settings: InboundSettings) -> None:
         self.settings = settings
+        unknown = sorted(set(settings.actions) - set(BY_NAME))
+        if unknown:
+            raise ConfigError(f"inbound.actions: unknown action {unknown[0]!r}; known: {', '.join(BY_NAME)}")
+        compiled = (compile_action(d, settings.actions.get(d.action, ActionSettings())) for d in ACTIONS)
+        self.actions: tuple[CompiledAction, ...] = tuple(a for a in compiled if a is not None)
+        self.identities = compile_identities(settings.identities)
+        self.classic: ClassicOptions = compile_classic(settings)
 
     def translate(self, message: object) -> InboundTranslation | Rejected:
-        raise NotImplementedError
+        """One Segment message → its requests, a skip, or a typed error. Never raises."""
+        try:
+            return self._translate(message)
+        except TranslationError as exc:
+            return Rejected(exc.error_class, exc.message)
+
+    def _translate(self, value: object) -> InboundTranslation:
+        message = check_message(value)
+        ident = event_id(message)
+        if is_from_cordial(message):
+            return InboundTranslation((), skipped="blocked_recursion", event_id=ident)
+        decision = consent.decide(message, self.settings.consent)
+        if not decision.allowed:
+            return InboundTranslation((), skipped="consent", event_id=ident)
+        identity = resolve_identity(message, self.identities)
+        matched = [a for a in self.actions if matches(a.trigger, message)]
+        if not matched:
+            return InboundTranslation((), skipped="no_matching_action", event_id=ident)
+        results = tuple(self._build(action, message, identity, decision) for action in matched)
+        return InboundTranslation(results, event_id=ident)
+
+    def _build(
+        self,
+        action: CompiledAction,
+        message: Mapping[str, object],
+        identity: Identity,
+        decision: consent.ConsentDecision,
+    ) -> CordialRequest | ActionRejected:
+        definition = action.definition
+        values = identity.prefix(self.settings.segment_id_key)
+        for key, expr in action.fields:
+            values[key] = evaluate(expr, message)
+        errors = definition.prepare(values)
+        if definition.action == upsert_contact.ACTION:
+            errors += self._attributes(action, values, message, identity, decision)
+        coerced, failures = coerce_payload(clean_top_level(values), definition.full_schema)
+        errors += failures
+        if errors:
+            return ActionRejected(definition.action, ErrorClass.VALIDATION, "; ".join(errors))
+        return CordialRequest(definition.action, definition.build_body(coerced))
+
+    def _attributes(
+        self,
+        action: CompiledAction,
+        values: dict[str, object],
+        message: Mapping[str, object],
+        identity: Identity,
+        decision: consent.ConsentDecision,
+    ) -> list[str]:
+        """upsertContact's attributes: traits (classic options), known-attribute check, consent."""
+        attributes = values.get("attributes", MISSING)
+        if action.default_attributes:
+            attributes = default_attributes(message, identity.used, self.classic) or MISSING
+        if not isinstance(attributes, Mapping):
+            if attributes is MISSING and (decision.attributes or decision.subscribe):
+                attributes = {}
+            else:
+                values["attributes"] = attributes
+                return []
+        checked, errors = check_known(attributes, self.classic)
+        checked.update(decision.attributes)
+        if decision.subscribe:
+            checked[consent.SUBSCRIBE_STATUS_KEY] = "subscribed"
+        values["attributes"] = checked
+        return errors

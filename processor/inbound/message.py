@@ -1,0 +1,87 @@
+"""Segment spec messages: their shape and the structural checks made before anything else.
+
+A message is a JSON object with a string `type` among the six Segment calls. `userId` and
+`anonymousId`, when present, are strings or numbers (numbers are sent as strings). Everything
+else is checked where it is used: a mapped field of the wrong type is a validation error of
+that action only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, TypedDict
+
+from processor.errors import ErrorClass
+from processor.inbound.exceptions import TranslationError
+
+MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+
+
+class SegmentMessage(TypedDict, total=False):
+    """The fields of a Segment spec message this package reads (all optional on the wire)."""
+
+    type: str
+    messageId: str
+    userId: str
+    anonymousId: str
+    previousId: str
+    groupId: str
+    event: str
+    name: str
+    timestamp: str
+    traits: dict[str, object]
+    properties: dict[str, object]
+    context: dict[str, object]
+
+
+def check_message(value: object) -> Mapping[str, object]:
+    """`value` as a message, or TranslationError (`invalid_message` / `unknown_type`)."""
+    if not isinstance(value, Mapping):
+        raise TranslationError(
+            ErrorClass.INVALID_MESSAGE, f"a Segment message is a JSON object, got {_kind(value)}"
+        )
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        got = "no type" if "type" not in value else f"type {_kind(kind)}"
+        raise TranslationError(ErrorClass.INVALID_MESSAGE, f"a Segment message has a string type, got {got}")
+    if kind not in MESSAGE_TYPES:
+        shown = kind if len(kind) <= 40 else kind[:37] + "..."
+        raise TranslationError(
+            ErrorClass.UNKNOWN_TYPE,
+            f"unknown message type {shown!r} (known: {', '.join(sorted(MESSAGE_TYPES))})",
+        )
+    for key in ("userId", "anonymousId"):
+        ident = value.get(key)
+        if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int | float)):
+            raise TranslationError(
+                ErrorClass.INVALID_MESSAGE, f"{key} must be a string or a number, got {_kind(ident)}"
+            )
+    return value
+
+
+def is_from_cordial(message: Mapping[str, object]) -> bool:
+    """`context.source == "cordial"`: the bridge's own outbound traffic coming back (SPEC §4.3)."""
+    context = message.get("context")
+    return isinstance(context, Mapping) and context.get("source") == "cordial"
+
+
+def event_id(message: Mapping[str, object]) -> str | None:
+    """The Segment messageId, when it is a non-empty string."""
+    message_id = message.get("messageId")
+    return message_id if isinstance(message_id, str) and message_id else None
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
