@@ -209,7 +209,11 @@ class CordialState:
         key = self._segment_key(body)
         previous = _s(body["previousId"])
         target_body = {k: body.get(k) for k in ("segmentIdKey", "segmentId", "anonymousId")}
-        target = self.find(target_body)
+        # The user id names the surviving contact; the anonymousId does only when no user id is sent.
+        if body.get("segmentId") not in (None, ""):
+            target = self.find({"segmentIdKey": key, "segmentId": body["segmentId"]})
+        else:
+            target = self.find({"anonymousId": body.get("anonymousId")})
         source = self.find({"segmentIdKey": key, "segmentId": previous}) or self.find(
             {"anonymousId": previous}
         )
@@ -229,6 +233,8 @@ class CordialState:
         else:
             self._absorb(target, source)
             result = "merged"
+        for lookup in self._lookups(target_body):
+            self._attach(target, lookup)
         record = {
             "segmentIdKey": key,
             "segmentId": body.get("segmentId"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from processor.emulators.wire import decode_for_display
 
@@ -55,7 +56,7 @@ class Recorder:
         self.count = 0
         self.by_path = {}
 
-    def view(self, since: int = 0, limit: int | None = None) -> dict[str, object]:
+    def view(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
         """The `/_emulator/received` answer: entries with seq > since, oldest first."""
         entries = self._entries
         start = 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from processor.emulators import cordial, segment
+from processor.emulators.faults import FaultConfig
 from processor.emulators.serve import start_in_thread
 
 
@@ -41,3 +43,17 @@ class TestStartInThread:
             assert r.status_code == 200
             assert r.json() == {"success": True}
             assert client.get("/_emulator/received").json()["count"] == 1
+
+
+class TestTimeoutOverSocket:
+    def test_client_read_timeout_on_a_hanging_request(self):
+        """The timeout fault makes a real client's read time out; the server stays usable."""
+        app = cordial.create_app(api_key="k", faults=FaultConfig(rate_timeout=1.0, timeout_hang_s=0.5))
+        with (
+            start_in_thread(app) as server,
+            httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=0.1) as client,
+        ):
+            with pytest.raises(httpx.ReadTimeout):
+                client.get("/api/checkAuth")
+            assert client.post("/_emulator/faults", json={"rate_timeout": 0}).status_code == 200
+            assert client.get("/api/checkAuth").status_code == 200

@@ -1,0 +1,92 @@
+"""The inspection endpoint: order, counts, since/limit paging, reset, and no secrets in it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+
+from processor.emulators.cordial import create_app
+from processor.emulators.recorder import Recorder
+
+KEY = "secret-cordial-key-123"
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(api_key=KEY)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://c", headers={"x-api-key": KEY}
+    ) as c:
+        yield c
+
+
+async def send_five(client: httpx.AsyncClient) -> None:
+    for i in range(4):
+        await client.post("/api/segment/upsertContact", json={"segmentId": f"u{i}"})
+    await client.post("/api/segment/upsertContact", content=b"{broken")
+
+
+class TestReceived:
+    async def test_requests_in_arrival_order_with_counts_and_status(self, client):
+        await client.get("/api/checkAuth")
+        await send_five(client)
+        view = (await client.get("/_emulator/received")).json()
+        assert view["count"] == 6
+        assert view["by_path"] == {"/api/checkAuth": 1, "/api/segment/upsertContact": 5}
+        requests = view["requests"]
+        assert [r["seq"] for r in requests] == [1, 2, 3, 4, 5, 6]
+        assert [r["body"]["segmentId"] for r in requests[1:5]] == ["u0", "u1", "u2", "u3"]
+        assert requests[0]["method"] == "GET"
+        assert requests[0]["body"] is None
+        assert requests[5]["body"] == "{broken"
+        assert [r["status"] for r in requests] == [200, 200, 200, 200, 200, 400]
+        assert all(r["received_at"].endswith("Z") for r in requests)
+
+    async def test_since_and_limit_page_through(self, client):
+        await send_five(client)
+        page = (await client.get("/_emulator/received", params={"since": 2, "limit": 2})).json()
+        assert [r["seq"] for r in page["requests"]] == [3, 4]
+        assert page["count"] == 5
+        rest = (await client.get("/_emulator/received", params={"since": 4})).json()
+        assert [r["seq"] for r in rest["requests"]] == [5]
+        none = (await client.get("/_emulator/received", params={"since": 99})).json()
+        assert none["requests"] == []
+
+    @pytest.mark.parametrize("params", [{"since": "x"}, {"limit": "1.5"}, {"since": "-1"}])
+    async def test_bad_paging_parameters_are_400(self, client, params):
+        r = await client.get("/_emulator/received", params=params)
+        assert r.status_code == 400
+        assert r.json()["error"] is True
+
+    async def test_auth_headers_are_never_recorded(self, client):
+        await send_five(client)
+        await client.get("/api/checkAuth", headers={"x-api-key": "wrong-key-456"})
+        dump = (await client.get("/_emulator/received")).content.decode()
+        assert KEY not in dump
+        assert "wrong-key-456" not in dump
+
+    async def test_reset_clears_log_and_state(self, client):
+        await send_five(client)
+        r = await client.post("/_emulator/reset")
+        assert r.status_code == 200
+        view = (await client.get("/_emulator/received")).json()
+        assert view == {"count": 0, "by_path": {}, "requests": []}
+        assert (await client.get("/_emulator/state")).json()["contacts"] == []
+        await client.get("/api/checkAuth")
+        assert (await client.get("/_emulator/received")).json()["requests"][0]["seq"] == 1
+
+
+class TestRecorderBounds:
+    def test_oldest_entries_are_dropped_but_counted(self):
+        recorder = Recorder(max_entries=3)
+        for i in range(5):
+            recorder.begin("POST", "/p", orjson.dumps({"i": i}))
+        view = recorder.view()
+        assert view["count"] == 5
+        assert [r["seq"] for r in view["requests"]] == [3, 4, 5]
+        assert [r["seq"] for r in recorder.view(since=1)["requests"]] == [3, 4, 5]
+        assert [r["seq"] for r in recorder.view(since=4)["requests"]] == [5]
+        assert [r["seq"] for r in recorder.view(since=3, limit=1)["requests"]] == [4]
