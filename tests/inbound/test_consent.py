@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from processor.cli import cli
 from processor.config.loader import load_settings_text
 from processor.config.settings import ConsentPolicy, ConsentSettings
 from processor.inbound.consent import (
@@ -298,3 +302,34 @@ def test_never_raises(kind: object, traits: object, context: object, mode: str) 
     message = {"type": kind, "traits": traits, "context": context}
     policy = consent(mode=mode, country_paths=("$.context.location.country", "$.traits.country"))
     assert isinstance(decide(message, policy), ConsentDecision)
+
+
+class TestTranslateOutput:
+    """End to end through `cordial-bridge translate`: held back = skipped `consent`, not an error."""
+
+    def test_skipped_consent_and_subscribed_upsert(self, tmp_path: Path) -> None:
+        config = tmp_path / "bridge.yaml"
+        config.write_text(
+            "inbound:\n  consent:\n    enabled: true\n    eu: {mode: opted_in_only}\n"
+            "    non_eu: {mode: all, auto_subscribe: true}\n"
+        )
+        lines = [
+            {"type": "identify", "userId": "a@example.com", "traits": {"email_opt_in": False},
+             "context": {"location": {"country": "Germany"}}},
+            {"type": "track", "userId": "a@example.com", "event": "Viewed",
+             "context": {"traits": {"email_opt_in": "no"}, "location": {"country": "de"}}},
+            {"type": "identify", "userId": "b@example.com",
+             "traits": {"email_opt_in": "yes", "country": "United States"}},
+        ]  # fmt: skip
+        stdin = "".join(json.dumps(line) + "\n" for line in lines)
+        result = CliRunner().invoke(
+            cli, ["translate", "--direction", "inbound", "--config", str(config)], input=stdin
+        )
+        assert result.exit_code == 0, result.output
+        out = [json.loads(line) for line in result.stdout.splitlines()]
+        assert out[0] == {"line": 1, "results": [], "skipped": "consent"}
+        assert out[1] == {"line": 2, "results": [], "skipped": "consent"}
+        (upsert,) = out[2]["results"]
+        attributes = upsert["request"]["body"]["attributes"]
+        assert attributes["email_opt_in"] is True
+        assert attributes[SUBSCRIBE_STATUS_KEY] == "subscribed"
