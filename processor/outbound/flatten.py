@@ -18,7 +18,7 @@ make the output unbounded in depth.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -47,36 +47,29 @@ class Flattened:
     moved: Mapping[Path, object] = field(default_factory=dict)
 
 
+_SCALAR_TYPES: Final = (str, int, float, type(None))
+_CONTAINER_TYPES: Final = (dict, list, tuple, Mapping)
+
+
 def is_scalar(value: object) -> bool:
     """A JSON leaf: string, number, boolean or null."""
-    return value is None or isinstance(value, str | int | float)
-
-
-def _check_leaf(value: object, path: Path) -> None:
-    if isinstance(value, int) and not isinstance(value, bool) and not _INT_MIN <= value <= _INT_MAX:
-        raise TranslationError(ErrorClass.INVALID_RECORD, f"integer out of range at {_show(path)}")
+    return isinstance(value, _SCALAR_TYPES)
 
 
 def _show(path: Path) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
-def _children(container: object, path: Path) -> Iterator[tuple[str | int, object]]:
+def _items(container: object) -> tuple[bool, Iterator[tuple[object, object]]]:
+    """(is an object, iterator over (key or index, value)) of a container."""
     if isinstance(container, Mapping):
-        for key, value in container.items():
-            if not isinstance(key, str):
-                raise TranslationError(
-                    ErrorClass.INVALID_RECORD,
-                    f"object key {key!r} at {_show(path) or 'top level'} is not a string",
-                )
-            yield key, value
-    else:
-        assert isinstance(container, Sequence)
-        yield from enumerate(container)
+        return True, iter(container.items())
+    assert isinstance(container, list | tuple)
+    return False, enumerate(container)
 
 
 def _is_container(value: object) -> bool:
-    return isinstance(value, Mapping | list | tuple)
+    return isinstance(value, _CONTAINER_TYPES)
 
 
 def flatten(
@@ -91,30 +84,39 @@ def flatten(
     moved_paths = frozenset(moved)
     reserved_names = frozenset(reserved)
     # Top-level scalars (moved ones included) win every collision, whatever their position.
-    top_level: set[str] = set()
-    for key, value in _children(record, ()):
-        if is_scalar(value):
-            top_level.add(str(key))
+    top_level = {key for key, value in record.items() if is_scalar(value)}
 
     properties: dict[str, object] = {}
     dropped: list[str] = []
     moved_out: dict[Path, object] = {}
     claimed: set[str] = set()
 
-    # Each frame: (name prefix, path, iterator over the container's children, depth).
-    stack: list[tuple[str, Path, Iterator[tuple[str | int, object]], int]] = [
-        ("", (), _children(record, ()), 1)
+    # Each frame: (name prefix, path, is an object, iterator over the children, depth).
+    is_object, children = _items(record)
+    stack: list[tuple[str, Path, bool, Iterator[tuple[object, object]], int]] = [
+        ("", (), is_object, children, 1)
     ]
     while stack:
-        prefix, path, children, depth = stack[-1]
+        prefix, path, is_object, children, depth = stack[-1]
         child = next(children, None)
         if child is None:
             stack.pop()
             continue
         key, value = child
+        if is_object and not isinstance(key, str):
+            raise TranslationError(
+                ErrorClass.INVALID_RECORD,
+                f"object key {key!r} at {_show(path) or 'top level'} is not a string",
+            )
+        assert isinstance(key, str | int)
         child_path: Path = (*path, key)
         name = f"{prefix}{SEPARATOR}{key}" if path else str(key)
-        if _is_container(value):
+        if isinstance(value, _SCALAR_TYPES):
+            if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+                raise TranslationError(
+                    ErrorClass.INVALID_RECORD, f"integer out of range at {_show(child_path)}"
+                )
+        elif _is_container(value):
             if not value:
                 continue  # an empty object or array produces no key
             if depth + 1 > max_depth:
@@ -122,14 +124,14 @@ def flatten(
                     ErrorClass.INVALID_RECORD,
                     f"record nests deeper than {max_depth} levels at {_show(child_path)}",
                 )
-            stack.append((name, child_path, _children(value, child_path), depth + 1))
+            child_is_object, grandchildren = _items(value)
+            stack.append((name, child_path, child_is_object, grandchildren, depth + 1))
             continue
-        if not is_scalar(value):
+        else:
             raise TranslationError(
                 ErrorClass.INVALID_RECORD,
                 f"unsupported value of type {describe_type(value)} at {_show(child_path)}",
             )
-        _check_leaf(value, child_path)
         if not path:
             # A top-level scalar: its name is unique in the record and wins every collision.
             if child_path in moved_paths:
@@ -137,11 +139,10 @@ def flatten(
             else:
                 properties[name] = value
             continue
-        taken = name in top_level or name in reserved_names or name in claimed
         if child_path in moved_paths:
             moved_out[child_path] = value
             claimed.add(name)
-        elif taken:
+        elif name in top_level or name in reserved_names or name in claimed:
             dropped.append(name)
         else:
             properties[name] = value

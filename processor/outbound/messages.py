@@ -9,8 +9,10 @@ from dataclasses import dataclass
 class OutboundTranslation:
     """A Segment `track` message ready for `/v1/batch` (key order as sent).
 
-    `dropped_keys` lists flattened property keys that lost a collision (SPEC §4.2); the
-    caller counts them.
+    `dropped_keys` lists, once per loss, the property names that lost a collision (SPEC §4.2):
+    flattened keys beaten by a top-level key, an e-mail semantic key or an earlier flattened
+    key, and semantic keys beaten by a top-level record key; the caller counts them.
+    `event_id` is Cordial's `_id` when the record has one, else the `messageId`.
     """
 
     message: dict[str, object]
