@@ -7,6 +7,6 @@ tests and benchmarks, `serve.serve` runs one for `cordial-bridge emulate`.
 from __future__ import annotations
 
 from processor.emulators.faults import FaultConfig
-from processor.emulators.serve import RunningServer, serve, start_in_thread
+from processor.emulators.serve import RunningServer, start_in_thread
 
-__all__ = ["FaultConfig", "RunningServer", "serve", "start_in_thread"]
+__all__ = ["FaultConfig", "RunningServer", "start_in_thread"]
