@@ -1,0 +1,195 @@
+"""One record's way through a direction: decode → plan → send → route → durable (STYLE §3.1).
+
+`RecordHandler.handle()` returns only when the record's outcome is durable: every unit was Sent
+or Skipped, or its retry/DLQ record was acknowledged by the broker. It blocks (asynchronously)
+while the direction is auth-paused and while the broker refuses a produce; cancellation (a
+revoke or shutdown deadline) abandons the record, which then stays uncommitted. It logs ONE
+line per record, with `event_id`, direction, topic, partition and offset bound to the task.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from processor.errors import ErrorClass
+from processor.ops.metrics import BridgeMetrics
+from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Skipped
+from processor.records import SourceRecord
+from processor.runtime.auth import AuthGate
+from processor.runtime.directions import Direction, Plan, Unit
+from processor.runtime.retry import RetryPlan
+from processor.runtime.routing import AwaitAuth, Done, Lineage, Produce, route
+
+log = structlog.get_logger(__name__)
+
+BLOCKED_RECURSION = "blocked_recursion"
+Publish = Callable[..., Awaitable[None]]
+"""`publish(topic, key=, value=, headers=)`: resolves once the broker acknowledged the record."""
+
+# Final outcome of a record, worst first (the record's label is the worst of its units).
+_RANK = ("dead_lettered", "retried", "sent", "blocked", "skipped")
+
+
+class StormGuard:
+    """Counts consecutive permanent failures; past `threshold` the direction is in a DLQ storm."""
+
+    def __init__(self, threshold: int, on_change: Callable[[bool], None], direction: str = "-") -> None:
+        self.threshold = max(threshold, 1)
+        self._on_change = on_change
+        self._direction = direction
+        self.run = 0
+        self.storm = False
+
+    def permanent(self) -> None:
+        self.run += 1
+        if not self.storm and self.run >= self.threshold:
+            self.storm = True
+            log.error("dlq_storm", direction=self._direction, consecutive_dead_letters=self.run)
+            self._on_change(True)
+
+    def success(self) -> None:
+        self.run = 0
+        if self.storm:
+            self.storm = False
+            log.warning("dlq_storm_over", direction=self._direction)
+            self._on_change(False)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitResult:
+    label: str
+    outcome: str
+    """`sent`, `skipped`, `retried` or `dead_lettered`."""
+    error_class: str | None = None
+
+
+class RecordHandler:
+    """Handles records of one direction; shared by all its record tasks."""
+
+    def __init__(
+        self,
+        direction: Direction,
+        *,
+        retry: RetryPlan,
+        publish: Publish,
+        gate: AuthGate,
+        storm: StormGuard,
+        metrics: BridgeMetrics,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.direction = direction
+        self.retry = retry
+        self.publish = publish
+        self.gate = gate
+        self.storm = storm
+        self.metrics = metrics
+        self.wall_ms = wall_ms
+
+    async def handle(self, record: SourceRecord) -> None:
+        d = self.direction.name
+        lineage = Lineage.of(record)
+        structlog.contextvars.bind_contextvars(
+            event_id=record.position, direction=d, topic=record.topic, partition=record.partition,
+            offset=record.offset,
+        )  # fmt: skip
+        plan = self._plan(record, lineage)
+        if plan.event_id:
+            structlog.contextvars.bind_contextvars(event_id=plan.event_id)
+        if plan.dropped_keys:
+            self.metrics.flatten_collisions.labels(d).inc(plan.dropped_keys)
+        if plan.skipped is not None:
+            self._count_skip(plan.skipped)
+            final = "blocked" if plan.skipped == BLOCKED_RECURSION else "skipped"
+            self.metrics.records_translated.labels(d, "skipped").inc()
+            self.metrics.records_outcome.labels(d, final).inc()
+            log.info("record_" + final, reason=plan.skipped, attempt=lineage.attempt)
+            return
+        rejected_in_plan = any(u.decided is not None for u in plan.units)
+        self.metrics.records_translated.labels(d, "rejected" if rejected_in_plan else "ok").inc()
+        results = [await self._deliver(unit, record, lineage) for unit in plan.units]
+        self._finish(results, record, lineage)
+
+    def _plan(self, record: SourceRecord, lineage: Lineage) -> Plan:
+        decoded = self.direction.codec.decode(record.value)
+        if isinstance(decoded, Rejected):
+            return Plan((Unit(lineage.action or "-", lineage.action, decided=decoded),))
+        try:
+            return self.direction.plan(decoded, lineage.action)
+        except Exception as exc:  # a translator bug must not stop the partition
+            log.exception("translator_crashed")
+            failure = Rejected(ErrorClass.INVALID_MESSAGE, f"translator error: {type(exc).__name__}: {exc}")
+            return Plan((Unit(lineage.action or "-", lineage.action, decided=failure),))
+
+    async def _send(self, payload: object) -> Outcome:
+        """Send until the answer is not an auth failure, waiting on the gate in between."""
+        while True:
+            await self.gate.wait_open()
+            try:
+                outcome = await self.direction.sink.send(payload)
+            except Exception as exc:  # a sink must not raise; if it does, retry via the tiers
+                log.exception("sink_crashed")
+                return Retry(ErrorClass.CONNECTION, f"sink error: {type(exc).__name__}: {exc}")
+            if not isinstance(outcome, AuthFailed):
+                return outcome
+            self.gate.trip(outcome)
+            log.debug("send_auth_failed", status=outcome.status)
+
+    async def _deliver(self, unit: Unit, record: SourceRecord, lineage: Lineage) -> UnitResult:
+        d = self.direction.name
+        outcome: Outcome = unit.decided if unit.decided is not None else await self._send(unit.payload)
+        decision = route(
+            outcome,
+            lineage=lineage,
+            source_topic=self.direction.source_topic,
+            direction=d,
+            action=unit.action,
+            plan=self.retry,
+            now_ms=self.wall_ms(),
+            secrets=self.direction.secrets,
+        )
+        assert not isinstance(decision, AwaitAuth)  # _send never returns AuthFailed
+        if isinstance(decision, Done):
+            if isinstance(decision.outcome, Skipped):
+                self._count_skip(decision.outcome.reason)
+                return UnitResult(unit.label, "skipped")
+            self.metrics.records_sent.labels(d, unit.label).inc()
+            self.storm.success()
+            return UnitResult(unit.label, "sent")
+        await self.publish(decision.topic, key=record.key, value=record.value, headers=decision.headers)
+        return self._count_produced(decision, unit)
+
+    def _count_produced(self, decision: Produce, unit: Unit) -> UnitResult:
+        d = self.direction.name
+        if decision.kind == "retry":
+            tier = decision.tier or "-"
+            self.metrics.records_retried.labels(d, unit.label, decision.error_class, tier).inc()
+            return UnitResult(unit.label, "retried", decision.error_class)
+        self.metrics.records_dead_lettered.labels(d, unit.label, decision.error_class).inc()
+        self.storm.permanent()
+        return UnitResult(unit.label, "dead_lettered", decision.error_class)
+
+    def _count_skip(self, reason: str) -> None:
+        if reason == BLOCKED_RECURSION:
+            self.metrics.records_blocked.labels(self.direction.name).inc()
+        else:
+            self.metrics.records_skipped.labels(self.direction.name, reason).inc()
+
+    def _finish(self, results: Sequence[UnitResult], record: SourceRecord, lineage: Lineage) -> None:
+        d = self.direction.name
+        final = min((r.outcome for r in results), key=_RANK.index, default="skipped")
+        self.metrics.records_outcome.labels(d, final).inc()
+        if final == "sent" and lineage.timestamp_ms is not None:
+            latency = max(0.0, (self.wall_ms() - lineage.timestamp_ms) / 1000)
+            self.metrics.end_to_end_latency.labels(d).observe(latency)
+        fields: dict[str, object] = {"attempt": lineage.attempt}
+        if len(results) > 1 or lineage.action:
+            fields["actions"] = {r.label: r.outcome for r in results}
+        errors = sorted({r.error_class for r in results if r.error_class})
+        if errors:
+            fields["error_class"] = ",".join(errors)
+        level = log.warning if final == "dead_lettered" else log.info
+        level("record_" + final, **fields)

@@ -1,0 +1,431 @@
+"""One direction's worker: the poll loop, rebalance callbacks, backpressure and graceful shutdown.
+
+One consumer per direction subscribes to the source topic and its retry-tier topics; records of
+retry topics pass the due-time gate first. The event loop owns all state; every consumer call
+runs on the consumer's own thread (see `kafka.py`). Only the poll loop (`run`) issues consumer
+calls, between `consume()`s; record tasks touch loop-side state only, so a rebalance callback
+(which blocks the consumer thread while the loop drains) can never deadlock.
+
+Partition pause reasons: `backpressure` (in-flight at the cap), `due` (a retry record not yet
+due) and `auth` (the direction's key was refused). A partition is paused while it has any
+reason; on resume it seeks back to the first offset not yet dispatched (pausing drops the
+prefetched messages). `run()` returns after a graceful shutdown: stop fetching, finish in-flight
+work within `shutdown_deadline_s` (or abandon it uncommitted), commit, flush, close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+
+from processor.config.settings import Settings
+from processor.errors import WorkerError
+from processor.ops.metrics import BridgeMetrics
+from processor.ops.readiness import Readiness
+from processor.records import SourceRecord
+from processor.runtime.auth import AuthGate
+from processor.runtime.commit import CommitPolicy, CommitState
+from processor.runtime.delivery import RecordHandler, StormGuard
+from processor.runtime.directions import Direction
+from processor.runtime.kafka import (
+    TP,
+    AsyncProducer,
+    OwnedConsumer,
+    consumer_config,
+    producer_config,
+    to_record,
+)
+from processor.runtime.lanes import Backpressure, KeyLanes
+from processor.runtime.offsets import OffsetTracker
+from processor.runtime.retry import DueGate, RetryPlan, due_at_ms
+from processor.runtime.topics import create_topics
+
+log = structlog.get_logger(__name__)
+
+BACKPRESSURE, DUE, AUTH = "backpressure", "due", "auth"
+LAG_INTERVAL_S = 5.0
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class PartitionState:
+    tracker: OffsetTracker = field(default_factory=OffsetTracker)
+    position: int | None = None
+    """Next offset to dispatch (None until the first record)."""
+    reasons: set[str] = field(default_factory=set)
+    kafka_paused: bool = False
+    retry_tier: str | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Inflight:
+    record: SourceRecord
+    key: Hashable
+    tp: TP
+    task: asyncio.Task[bool] | None = None
+
+
+class Worker:
+    """Drives one `Direction` on a consumer group until stopped."""
+
+    def __init__(
+        self,
+        direction: Direction,
+        settings: Settings,
+        *,
+        metrics: BridgeMetrics,
+        readiness: Readiness,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.direction = direction
+        self.settings = settings
+        self.metrics = metrics
+        self.readiness = readiness
+        self.clock = clock
+        self.name = direction.name
+        self.retry = RetryPlan.from_settings(settings.retry)
+        self.retry_topics = {t: tier.name for t, tier in zip(
+            self.retry.topics(direction.source_topic), self.retry.tiers, strict=True
+        )}  # fmt: skip
+        w = settings.worker
+        self.parts: dict[TP, PartitionState] = {}
+        self.lanes: KeyLanes[Inflight] = KeyLanes(self._start)
+        self.backpressure = Backpressure(w.max_in_flight, w.resume_below)
+        self.due = DueGate()
+        self.commit_state = CommitState(CommitPolicy.from_settings(w), clock())
+        self.gate = AuthGate(
+            direction.sink.check_auth,
+            initial_s=w.auth_probe_initial_s,
+            max_s=w.auth_probe_max_s,
+            on_change=self._on_auth_change,
+            direction=self.name,
+        )
+        storm = StormGuard(w.dlq_storm_threshold, lambda s: readiness.set_dlq_storm(self.name, s), self.name)
+        self._storm = storm
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._consumer: OwnedConsumer | None = None
+        self._producer: AsyncProducer | None = None
+        self._handler: RecordHandler | None = None
+        self._next_lag = 0.0
+        readiness.register(self.name)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; then shut down gracefully. Raises WorkerError on a fatal error."""
+        self._loop = asyncio.get_running_loop()
+        kafka = self.settings.kafka
+        topics = [self.direction.source_topic, *self.retry_topics]
+        await self._ensure_topics()
+        self._producer = AsyncProducer(producer_config(kafka), self._loop)
+        self._handler = RecordHandler(
+            self.direction,
+            retry=self.retry,
+            publish=self._producer.publish,
+            gate=self.gate,
+            storm=self._storm,
+            metrics=self.metrics,
+        )
+        group = f"{kafka.group_id}-{self.name}"
+        self._consumer = OwnedConsumer(consumer_config(kafka, group))
+        log.info("worker_starting", direction=self.name, group=group, topics=topics)
+        try:
+            await self._consumer.subscribe(topics, self._on_assign, self._on_revoke, self._on_lost)
+            self.readiness.set_broker_reachable(True)
+            while not stop.is_set():
+                await self._housekeeping()
+                messages = await self._consumer.consume(
+                    self._batch_size(), self.settings.worker.poll_timeout_s
+                )
+                for message in messages:
+                    self._dispatch(message)
+        finally:
+            await self._shutdown()
+
+    async def _ensure_topics(self) -> None:
+        """Create missing source/retry/DLQ topics (best effort: the broker may forbid it)."""
+        from processor.runtime.topics import direction_topics
+
+        names = direction_topics(self.settings, self.name)
+        try:
+            await asyncio.to_thread(create_topics, self.settings.kafka, names, timeout_s=15.0)
+        except KafkaException as exc:
+            log.warning("topics_not_created", direction=self.name, error=str(exc))
+
+    def _batch_size(self) -> int:
+        room = self.backpressure.cap - self.lanes.in_flight
+        return max(1, min(MAX_BATCH, room))
+
+    async def _shutdown(self) -> None:
+        consumer, producer = self._consumer, self._producer
+        deadline = self.clock() + self.settings.worker.shutdown_deadline_s
+        log.info("worker_stopping", direction=self.name, in_flight=self.lanes.in_flight)
+        try:
+            if consumer is not None:
+                for st in self.parts.values():
+                    st.reasons.add("shutdown")
+                await self._apply_pauses()
+                # Keep polling (paused) while in-flight work finishes, so the group keeps us.
+                while self._tasks() and self.clock() < deadline:
+                    await asyncio.wait(self._tasks(), timeout=0.1)
+                    with contextlib.suppress(KafkaException):
+                        for message in await consumer.consume(MAX_BATCH, 0.0):
+                            self._dispatch(message)
+                abandoned = await self._abandon(list(self.parts))
+                if abandoned:
+                    log.warning("inflight_abandoned", direction=self.name, records=abandoned)
+                await self._commit(force=True)
+                await consumer.close()
+        finally:
+            await self.gate.aclose()
+            if producer is not None:
+                left = await asyncio.to_thread(producer.close, max(1.0, deadline - self.clock()))
+                if left:
+                    log.error("producer_not_flushed", direction=self.name, records=left)
+            await self.direction.sink.aclose()
+            self.readiness.set_assigned(self.name, 0)
+            log.info("worker_stopped", direction=self.name)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _dispatch(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            self._on_error(error)
+            return
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        if topic is None or partition is None or offset is None:
+            return
+        tp = (topic, partition)
+        st = self.parts.get(tp)
+        if st is None or (st.position is not None and offset < st.position):
+            return  # not ours (any more), or re-delivered after a seek
+        if st.reasons:
+            if st.position is None:
+                st.position = offset
+            return  # paused: re-read from `position` on resume
+        record = to_record(message)
+        if st.retry_tier is not None:
+            due = due_at_ms(record.headers)
+            wait_s = 0.0 if due is None else (due - time.time() * 1000) / 1000
+            if wait_s > 0:
+                self.due.hold(tp, offset, self.clock() + wait_s)
+                st.reasons.add(DUE)
+                st.position = offset
+                return
+        st.tracker.add(offset)
+        st.position = offset + 1
+        kind = "source" if st.retry_tier is None else "retry"
+        self.metrics.records_consumed.labels(self.name, kind).inc()
+        key: Hashable = record.key if record.key is not None else record.position
+        self.lanes.submit(key, Inflight(record, key, tp))
+        if self.backpressure.update(self.lanes.in_flight):
+            log.info("backpressure_pause", direction=self.name, in_flight=self.lanes.in_flight)
+            for part in self.parts.values():
+                part.reasons.add(BACKPRESSURE)
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if error.fatal():
+            raise WorkerError(f"fatal Kafka error: {error.str()}")
+        transport = error.code() in (KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN)
+        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+            self.readiness.set_broker_reachable(False)
+        (log.warning if transport else log.info)("kafka_error", direction=self.name, error=error.str())
+
+    def _start(self, item: Inflight) -> None:
+        assert self._loop is not None
+        item.task = self._loop.create_task(self._process(item))
+        item.task.add_done_callback(lambda task: self._finished(item, task))
+
+    async def _process(self, item: Inflight) -> bool:
+        """True once the record's outcome is durable."""
+        assert self._handler is not None
+        try:
+            await self._handler.handle(item.record)
+        except Exception:
+            log.exception("record_task_crashed", direction=self.name, offset=item.record.offset)
+            return False  # left unfinished: nothing commits past it
+        return True
+
+    def _finished(self, item: Inflight, task: asyncio.Task[bool]) -> None:
+        """Done callback: a cancelled (abandoned) or crashed record stays uncommitted."""
+        if not task.cancelled() and task.result():
+            st = self.parts.get(item.tp)
+            if st is not None:
+                st.tracker.finish(item.record.offset)
+            self.commit_state.record_completion()
+        self.lanes.finish(item.key)
+
+    def _tasks(self) -> set[asyncio.Task[bool]]:
+        return {i.task for i in self.lanes.running() if i.task is not None and not i.task.done()}
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def _housekeeping(self) -> None:
+        now = self.clock()
+        for tp, offset in self.due.release_due(now):
+            st = self.parts.get(tp)
+            if st is not None:
+                st.reasons.discard(DUE)
+                st.position = offset
+        if self.backpressure.update(self.lanes.in_flight) is False:
+            log.info("backpressure_resume", direction=self.name, in_flight=self.lanes.in_flight)
+            for st in self.parts.values():
+                st.reasons.discard(BACKPRESSURE)
+        await self._apply_pauses()
+        self.metrics.records_in_flight.labels(self.name).set(self.lanes.in_flight)
+        if self.commit_state.should_commit(now):
+            await self._commit()
+        if now >= self._next_lag:
+            self._next_lag = now + LAG_INTERVAL_S
+            await self._export_lag()
+
+    async def _apply_pauses(self) -> None:
+        assert self._consumer is not None
+        to_pause = [tp for tp, st in self.parts.items() if st.reasons and not st.kafka_paused]
+        to_resume = [tp for tp, st in self.parts.items() if not st.reasons and st.kafka_paused]
+        if to_pause:
+            await self._consumer.pause(to_pause)
+            for tp in to_pause:
+                self.parts[tp].kafka_paused = True
+        if to_resume:
+            positions = {tp: p for tp in to_resume if (p := self.parts[tp].position) is not None}
+            await self._consumer.seek(positions)
+            await self._consumer.resume(to_resume)
+            for tp in to_resume:
+                self.parts[tp].kafka_paused = False
+        if to_pause or to_resume:
+            paused = sum(st.kafka_paused for st in self.parts.values())
+            self.metrics.partitions_paused.labels(self.name).set(paused)
+
+    async def _commit(self, *, force: bool = False) -> None:
+        assert self._consumer is not None
+        offsets = {tp: p for tp, st in self.parts.items() if (p := st.tracker.committable()) is not None}
+        self.commit_state.did_commit(self.clock())
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaException as exc:
+            self.metrics.commits.labels(self.name, "error").inc()
+            log.warning("commit_failed", direction=self.name, error=str(exc), forced=force)
+            return
+        self.metrics.commits.labels(self.name, "ok").inc()
+        for tp, next_offset in offsets.items():
+            if (st := self.parts.get(tp)) is not None:
+                st.tracker.mark_committed(next_offset)
+
+    async def _export_lag(self) -> None:
+        assert self._consumer is not None
+        tps = list(self.parts)
+        if not tps:
+            return
+        try:
+            marks = await self._consumer.watermarks(tps)
+        except KafkaException:
+            return
+        depth: dict[str, int] = dict.fromkeys(self.retry_topics.values(), 0)
+        for tp, mark in marks.items():
+            st = self.parts.get(tp)
+            if st is None:
+                continue
+            base = st.tracker.committed if st.tracker.committed is not None else st.position
+            lag = max(0, mark.high - (base if base is not None else mark.low))
+            if st.retry_tier is None:
+                self.metrics.consumer_lag.labels(self.name, tp[0], str(tp[1])).set(lag)
+            else:
+                depth[st.retry_tier] += lag
+        for tier, value in depth.items():
+            self.metrics.retry_topic_depth.labels(self.name, tier).set(value)
+
+    # ------------------------------------------------------------------ auth
+
+    def _on_auth_change(self, paused: bool) -> None:
+        self.readiness.set_auth_paused(self.name, paused)
+        self.metrics.auth_paused.labels(self.name).set(1 if paused else 0)
+        for st in self.parts.values():
+            (st.reasons.add if paused else st.reasons.discard)(AUTH)
+
+    # ------------------------------------------------------------------ rebalance (consumer thread)
+
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        assert self._loop is not None
+        tps = [(tp.topic, tp.partition) for tp in partitions]
+        asyncio.run_coroutine_threadsafe(self._assigned(tps), self._loop).result()
+
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._revoked(consumer, partitions, lost=False)
+
+    def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._revoked(consumer, partitions, lost=True)
+
+    def _revoked(self, consumer: Any, partitions: list[TopicPartition], *, lost: bool) -> None:
+        assert self._loop is not None
+        tps = [(tp.topic, tp.partition) for tp in partitions]
+        offsets = asyncio.run_coroutine_threadsafe(self._drain(tps, lost=lost), self._loop).result()
+        if offsets and not lost:
+            try:
+                consumer.commit(
+                    offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+                )
+                self.metrics.commits.labels(self.name, "ok").inc()
+            except KafkaException as exc:
+                self.metrics.commits.labels(self.name, "error").inc()
+                log.warning("revoke_commit_failed", direction=self.name, error=str(exc))
+        log.info("partitions_revoked", direction=self.name, partitions=len(tps), lost=lost, committed=offsets)
+
+    async def _assigned(self, tps: list[TP]) -> None:
+        for tp in tps:
+            st = PartitionState(retry_tier=self.retry_topics.get(tp[0]))
+            if not self.gate.is_open:
+                st.reasons.add(AUTH)
+            if self.backpressure.paused:
+                st.reasons.add(BACKPRESSURE)
+            self.parts[tp] = st
+        self.readiness.set_assigned(self.name, len(self.parts))
+        log.info("partitions_assigned", direction=self.name, partitions=len(tps), total=len(self.parts))
+
+    async def _drain(self, tps: list[TP], *, lost: bool) -> dict[TP, int]:
+        """Finish (or abandon) the in-flight work of revoked partitions; their final commit points.
+
+        Runs on the loop while the consumer thread waits: it must not await a consumer call.
+        """
+        revoked = set(tps)
+        self.lanes.drop_waiting(lambda item: item.tp in revoked)
+        running = {i.task for i in self.lanes.running() if i.tp in revoked and i.task is not None}
+        if running and not lost and self.gate.is_open:
+            await asyncio.wait(running, timeout=self.settings.worker.shutdown_deadline_s)
+        await self._abandon(tps)
+        offsets: dict[TP, int] = {}
+        for tp in tps:
+            st = self.parts.pop(tp, None)
+            self.due.drop(tp)
+            if st is None:
+                continue
+            if (point := st.tracker.committable()) is not None:
+                offsets[tp] = point
+            if st.retry_tier is None:
+                with contextlib.suppress(KeyError):
+                    self.metrics.consumer_lag.remove(self.name, tp[0], str(tp[1]))
+        self.readiness.set_assigned(self.name, len(self.parts))
+        return offsets
+
+    async def _abandon(self, tps: list[TP]) -> int:
+        """Cancel running tasks of `tps`; their records stay unfinished (never committed past)."""
+        wanted = set(tps)
+        self.lanes.drop_waiting(lambda item: item.tp in wanted)
+        tasks = [i.task for i in self.lanes.running() if i.tp in wanted and i.task and not i.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)

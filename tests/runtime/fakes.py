@@ -1,0 +1,110 @@
+"""Fakes for runtime tests: a programmable sink, a direction built on it, settings for the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from processor.codecs import JsonCodec
+from processor.config.settings import (
+    KafkaSettings,
+    RetrySettings,
+    Settings,
+    TopicSettings,
+    TopicsSettings,
+    WorkerSettings,
+)
+from processor.errors import ErrorClass
+from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Sent
+from processor.runtime.directions import Direction, Plan, Unit
+
+FAST_CLIENT = {
+    "max.poll.interval.ms": "6000",
+    "session.timeout.ms": "6000",
+    "heartbeat.interval.ms": "500",
+    "topic.metadata.refresh.interval.ms": "1000",
+}
+
+
+class FakeSink:
+    """Records every payload; the answer comes from `script(payload, attempt_of_that_payload)`."""
+
+    def __init__(self, script: Callable[[dict[str, Any], int], Outcome] | None = None) -> None:
+        self.script = script or (lambda payload, n: Sent())
+        self.received: list[dict[str, Any]] = []
+        self.delivered: list[dict[str, Any]] = []
+        self.attempts: dict[str, int] = {}
+        self.auth_ok = True
+        self.probes = 0
+        self.closed = False
+        self.delay_s = 0.0
+
+    async def send(self, payload: Any, /) -> Outcome:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        self.received.append(payload)
+        ident = f"{payload.get('id')}/{payload.get('action', '-')}"
+        self.attempts[ident] = self.attempts.get(ident, 0) + 1
+        if not self.auth_ok:
+            return AuthFailed(401, "unauthorised")
+        outcome = self.script(payload, self.attempts[ident])
+        if isinstance(outcome, Sent):
+            self.delivered.append(payload)
+        return outcome
+
+    async def check_auth(self) -> Outcome:
+        self.probes += 1
+        return Sent() if self.auth_ok else AuthFailed(401, "unauthorised")
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def fake_plan(obj: object, only_action: str | None) -> Plan:
+    """`{"id":…, "actions":[…]}` → one unit per action (each payload is the object plus `action`)."""
+    if not isinstance(obj, dict) or "id" not in obj:
+        return Plan((Unit("-", None, decided=Rejected(ErrorClass.INVALID_MESSAGE, "no id")),))
+    actions = obj.get("actions") or [None]
+    units = []
+    for action in actions:
+        if only_action is not None and action != only_action:
+            continue
+        payload = {**obj, "action": action} if action else dict(obj)
+        units.append(Unit(action or "-", action, payload=payload))
+    return Plan(tuple(units), event_id=str(obj["id"]))
+
+
+def fake_direction(source_topic: str, sink: FakeSink, secrets: tuple[str, ...] = ()) -> Direction:
+    return Direction("inbound", source_topic, JsonCodec(), fake_plan, sink, secrets)
+
+
+def broker_settings(bootstrap: str, source_topic: str, group: str, **worker: Any) -> Settings:
+    worker_defaults: dict[str, Any] = {
+        "commit_interval_s": 0.2,
+        "shutdown_deadline_s": 5.0,
+        "auth_probe_initial_s": 0.2,
+        "auth_probe_max_s": 0.5,
+        "poll_timeout_s": 0.05,
+    }
+    return Settings(
+        kafka=KafkaSettings(bootstrap_servers=bootstrap, group_id=group, partitions=3, client=FAST_CLIENT),
+        topics=TopicsSettings(segment_inbound=TopicSettings(source_topic)),
+        retry=RetrySettings(tiers=("1s", "2s"), max_attempts=3),
+        worker=WorkerSettings(**{**worker_defaults, **worker}),
+    )
+
+
+def dumps(obj: object) -> bytes:
+    return orjson.dumps(obj)
+
+
+async def wait_for(predicate: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
