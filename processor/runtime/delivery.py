@@ -21,7 +21,9 @@ from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Skipped
 from processor.records import SourceRecord
 from processor.runtime.auth import AuthGate
 from processor.runtime.directions import Direction, Plan, Unit
-from processor.runtime.retry import RetryPlan
+from processor.runtime import headers as h
+from processor.runtime.kafka import RecordRefusedError
+from processor.runtime.retry import RetryPlan, dlq_topic
 from processor.runtime.routing import AwaitAuth, Done, Lineage, Produce, route
 
 log = structlog.get_logger(__name__)
@@ -159,7 +161,17 @@ class RecordHandler:
             self.metrics.records_sent.labels(d, unit.label).inc()
             self.storm.success()
             return UnitResult(unit.label, "sent")
-        await self.publish(decision.topic, key=record.key, value=record.value, headers=decision.headers)
+        try:
+            await self.publish(decision.topic, key=record.key, value=record.value, headers=decision.headers)
+        except RecordRefusedError as exc:
+            # The broker will never store these bytes (too large). Dead-letter the bookkeeping
+            # without them; the original stays addressable by cb-original-topic/partition/offset.
+            size = len(record.value or b"")
+            log.error("record_value_refused", topic=decision.topic, size=size, error=str(exc))
+            omitted = [*decision.headers, (h.VALUE_OMITTED, str(size).encode())]
+            dlq = dlq_topic(self.direction.source_topic)
+            await self.publish(dlq, key=record.key, value=None, headers=omitted)
+            decision = Produce(dlq, omitted, "dlq", None, decision.error_class)
         return self._count_produced(decision, unit)
 
     def _count_produced(self, decision: Produce, unit: Unit) -> UnitResult:

@@ -25,6 +25,9 @@ ERROR_MESSAGE: Final = "cb-error-message"
 DIRECTION: Final = "cb-direction"
 ACTION: Final = "cb-action"
 REPLAYED: Final = "cb-replayed"
+VALUE_OMITTED: Final = "cb-value-omitted"
+"""Set (to the original size in bytes) on a DLQ record whose value the broker refused to store;
+the bytes are still at cb-original-topic/partition/offset."""
 
 ALL: Final = (
     ORIGINAL_TOPIC,
@@ -40,6 +43,7 @@ ALL: Final = (
     DIRECTION,
     ACTION,
     REPLAYED,
+    VALUE_OMITTED,
 )
 
 MAX_MESSAGE_CHARS: Final = 1000

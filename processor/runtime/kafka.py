@@ -97,6 +97,8 @@ def producer_config(settings: KafkaSettings) -> dict[str, Any]:
     return {
         **_base(settings),
         "linger.ms": 5,
+        # Dead-lettering an oversized value must not fail on a client-side limit: let the broker decide.
+        "message.max.bytes": 16 * 1024 * 1024,
         **_passthrough(settings, CONSUMER_ONLY_PREFIXES),
         "enable.idempotence": True,
         "acks": "all",
@@ -234,6 +236,24 @@ class OwnedConsumer:
 class ProduceError(Exception):
     """The broker did not acknowledge a record (after librdkafka's own retries)."""
 
+    def __init__(self, error: KafkaError | None, text: str) -> None:
+        self.error = error
+        super().__init__(text)
+
+    @property
+    def permanent(self) -> bool:
+        """Trying again cannot help: the record itself is refused (e.g. too large)."""
+        return self.error is not None and self.error.code() in PERMANENT_PRODUCE_ERRORS
+
+
+class RecordRefusedError(ProduceError):
+    """Raised by `publish()` for a permanent refusal; the caller decides what to write instead."""
+
+
+PERMANENT_PRODUCE_ERRORS: Final = frozenset(
+    {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE, KafkaError.INVALID_RECORD}
+)
+
 
 class AsyncProducer:
     """An idempotent producer whose delivery reports complete asyncio futures."""
@@ -262,7 +282,7 @@ class AsyncProducer:
             if err is None:
                 self._loop.call_soon_threadsafe(_resolve, future, None)
             else:
-                self._loop.call_soon_threadsafe(_resolve, future, ProduceError(str(err)))
+                self._loop.call_soon_threadsafe(_resolve, future, ProduceError(err, str(err)))
 
         self._producer.produce(topic, value=value, key=key, headers=list(headers), on_delivery=settle)
         return future
@@ -272,7 +292,8 @@ class AsyncProducer:
     ) -> None:
         """Produce until the broker acknowledges: a failed produce is retried, never dropped.
 
-        Blocks (asynchronously) for as long as the broker refuses; cancellation stops it.
+        Blocks (asynchronously) while the broker is unavailable; cancellation stops it. Raises
+        RecordRefusedError when the record itself can never be accepted (too large).
         """
         delay = 0.05
         while True:
@@ -281,7 +302,15 @@ class AsyncProducer:
                 return
             except BufferError:
                 pass  # librdkafka's queue is full: wait for deliveries to drain it
-            except (ProduceError, KafkaException) as exc:
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+                failure = ProduceError(error, str(exc))
+                if failure.permanent:
+                    raise RecordRefusedError(error, str(exc)) from exc
+                _log.warning("produce to %s failed, retrying in %.2fs: %s", topic, delay, exc)
+            except ProduceError as exc:
+                if exc.permanent:
+                    raise RecordRefusedError(exc.error, str(exc)) from exc
                 _log.warning("produce to %s failed, retrying in %.2fs: %s", topic, delay, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

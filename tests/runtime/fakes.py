@@ -19,7 +19,7 @@ from processor.config.settings import (
     WorkerSettings,
 )
 from processor.errors import ErrorClass
-from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Sent
+from processor.outcomes import AuthFailed, Outcome, Rejected, Sent
 from processor.runtime.directions import Direction, Plan, Unit
 
 FAST_CLIENT = {
@@ -36,6 +36,7 @@ class FakeSink:
     def __init__(self, script: Callable[[dict[str, Any], int], Outcome] | None = None) -> None:
         self.script = script or (lambda payload, n: Sent())
         self.received: list[dict[str, Any]] = []
+        self.received_at: list[float] = []
         self.delivered: list[dict[str, Any]] = []
         self.attempts: dict[str, int] = {}
         self.auth_ok = True
@@ -47,6 +48,7 @@ class FakeSink:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         self.received.append(payload)
+        self.received_at.append(time.time())
         ident = f"{payload.get('id')}/{payload.get('action', '-')}"
         self.attempts[ident] = self.attempts.get(ident, 0) + 1
         if not self.auth_ok:

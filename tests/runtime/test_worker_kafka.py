@@ -7,8 +7,10 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry
 
+from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
+from processor.outcomes import Rejected, Retry, Sent
 from processor.runtime.worker import Worker
 
 from .fakes import FakeSink, broker_settings, dumps, fake_direction, wait_for
@@ -17,8 +19,12 @@ pytestmark = pytest.mark.kafka
 
 
 async def start(worker: Worker) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """Run the worker until its partitions are assigned (topics exist by then)."""
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
+    await wait_for(lambda: bool(worker.parts) or task.done(), what="assignment")
+    if task.done():
+        task.result()
     return stop, task
 
 
@@ -35,7 +41,6 @@ async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, pro
         readiness=Readiness(),
     )
     stop, task = await start(worker)
-    await wait_for(lambda: worker.parts, what="assignment")
     producer = producer_factory()
     for i in range(300):
         key = f"k{i % 7}"
@@ -51,3 +56,134 @@ async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, pro
     for ids in by_key.values():
         assert ids == sorted(ids)
     assert sink.closed
+
+
+def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0) -> list:
+    """The first `count` records of `topic` (all partitions)."""
+    import time
+
+    consumer = consumer_factory()
+    consumer.subscribe([topic])
+    records = []
+    deadline = time.monotonic() + timeout_s
+    while len(records) < count and time.monotonic() < deadline:
+        message = consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            records.append(message)
+    consumer.close()
+    return records
+
+
+def make_worker(kafka_broker, unique_name, sink, **worker_settings):
+    source = unique_name("src")
+    settings = broker_settings(kafka_broker.bootstrap_servers, source, unique_name("g"), **worker_settings)
+    metrics = BridgeMetrics(CollectorRegistry())
+    readiness = Readiness()
+    worker = Worker(
+        fake_direction(source, sink, ("sekrit-key-123",)), settings, metrics=metrics, readiness=readiness
+    )
+    return source, worker, metrics, readiness
+
+
+def sample(metrics: BridgeMetrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_retryable_failures_go_through_retry_topics_and_arrive(
+    kafka_broker, unique_name, producer_factory, consumer_factory
+):
+    """A 503 twice, then success: the record passes tier 1 and tier 2, waits for cb-due-at each time,
+    and is delivered; only the failing action of a multi-action record is re-sent."""
+
+    def script(payload, attempt):
+        if payload["id"] == "flaky" and payload.get("action") == "b" and attempt < 3:
+            return Retry(ErrorClass.HTTP_5XX, "503 from upstream", status=503)
+        return Sent()
+
+    sink = FakeSink(script)
+    source, worker, metrics, _ = make_worker(kafka_broker, unique_name, sink)
+    stop, task = await start(worker)
+    producer = producer_factory()
+    producer.produce(source, key=b"u1", value=dumps({"id": "flaky", "actions": ["a", "b"]}))
+    producer.produce(source, key=b"u2", value=dumps({"id": "fine"}))
+    producer.flush(10)
+    await wait_for(lambda: any(p.get("action") == "b" for p in sink.delivered), what="retried delivery")
+    stop.set()
+    await task
+    sent_a = [p for p in sink.received if p["id"] == "flaky" and p["action"] == "a"]
+    sent_b = [p for p in sink.received if p["id"] == "flaky" and p["action"] == "b"]
+    assert len(sent_a) == 1, "the action that succeeded is not sent again"
+    assert len(sent_b) == 3
+    assert sample(metrics, "cordial_bridge_records_retried_total", direction="inbound", action="b",
+                  error_class="http_5xx", tier="1s") == 1  # fmt: skip
+    assert sample(metrics, "cordial_bridge_records_retried_total", direction="inbound", action="b",
+                  error_class="http_5xx", tier="2s") == 1  # fmt: skip
+    tier1 = read_topic(consumer_factory, f"{source}.retry.1s", 1)
+    headers = {k: v.decode() for k, v in tier1[0].headers()}
+    assert headers["cb-attempt"] == "1"
+    assert headers["cb-action"] == "b"
+    assert headers["cb-original-topic"] == source
+    assert headers["cb-error-class"] == "http_5xx"
+    assert headers["cb-error-status"] == "503"
+    assert tier1[0].key() == b"u1"
+    # The second attempt happened no earlier than the record's due time.
+    index_b2 = [i for i, p in enumerate(sink.received) if p["id"] == "flaky" and p["action"] == "b"][1]
+    assert sink.received_at[index_b2] * 1000 >= int(headers["cb-due-at"]) - 5
+
+
+async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
+    kafka_broker, unique_name, producer_factory, consumer_factory
+):
+    """400, not-JSON, a 2 MB value and a value without id go to the DLQ with SPEC §6 headers;
+    the records behind them on the same partition and key are still delivered."""
+
+    def script(payload, attempt):
+        if payload["id"] == "bad":
+            return Rejected(ErrorClass.HTTP_4XX, "400 bad field; x-api-key: sekrit-key-123", status=400)
+        return Sent()
+
+    sink = FakeSink(script)
+    source, worker, metrics, _ = make_worker(kafka_broker, unique_name, sink)
+    stop, task = await start(worker)
+    producer = producer_factory(**{"message.max.bytes": 4_000_000})
+    values = [
+        dumps({"id": "bad"}),
+        b"{not json",
+        b'"' + b"x" * 2_000_000 + b'"',
+        dumps({"no": "id"}),
+        dumps({"id": "good"}),
+    ]
+    for value in values:
+        producer.produce(source, key=b"same", value=value, partition=0)
+    producer.flush(10)
+    await wait_for(lambda: any(p["id"] == "good" for p in sink.delivered), what="record behind poison")
+    await wait_for(
+        lambda: (
+            sample(
+                metrics, "cordial_bridge_records_outcome_total", direction="inbound", outcome="dead_lettered"
+            )
+            == 4
+        ),
+        what="4 dead letters",
+    )
+    stop.set()
+    await task
+    dlq = read_topic(consumer_factory, f"{source}.dlq", 4)
+    assert len(dlq) == 4
+    by_class = {}
+    for message in dlq:
+        headers = {k: v.decode() for k, v in message.headers()}
+        by_class[headers["cb-error-class"]] = (message, headers)
+        assert headers["cb-original-topic"] == source
+        assert headers["cb-original-partition"] == "0"
+        assert headers["cb-direction"] == "inbound"
+        assert headers["cb-attempt"] == "1"
+        assert "cb-due-at" not in headers
+        assert "sekrit-key-123" not in headers["cb-error-message"]
+        assert message.key() == b"same"
+    assert set(by_class) == {"http_4xx", "invalid_json", "message_too_large", "invalid_message"}
+    message, headers = by_class["invalid_json"]
+    assert message.value() == b"{not json", "the original bytes are never rewritten"
+    assert headers["cb-original-offset"] == "1"
+    assert by_class["http_4xx"][1]["cb-error-status"] == "400"
