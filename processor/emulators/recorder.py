@@ -2,7 +2,8 @@
 
 Bodies are kept as bytes and decoded only when someone looks (`GET /_emulator/received`), so
 recording costs almost nothing on the hot path. Headers are never kept, so keys cannot leak.
-The log is bounded (oldest entries dropped) while the counts keep growing.
+The log is bounded by entry count and by body bytes (oldest entries dropped first, so a run of
+475 KB Segment batches cannot exhaust memory) while the counts keep growing.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 from processor.emulators.wire import decode_for_display
 
 DEFAULT_MAX_ENTRIES = 100_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class Entry:
     """One received request; `status` is filled in when the answer is decided."""
 
-    __slots__ = ("body", "method", "path", "received_at", "seq", "status")
+    __slots__ = ("body", "dropped", "method", "path", "received_at", "seq", "status")
 
     def __init__(self, seq: int, method: str, path: str, body: bytes) -> None:
         self.seq = seq
@@ -29,6 +31,7 @@ class Entry:
         self.body = body
         self.received_at = time.time()
         self.status: int | None = None
+        self.dropped = False
 
 
 class Recorder:
@@ -38,8 +41,12 @@ class Recorder:
         self,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         redact: Callable[[object], object] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max_entries)
+        self._entries: deque[Entry] = deque()
+        self._max_entries = max(1, max_entries)
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._redact = redact
         self.count = 0
         self.by_path: dict[str, int] = {}
@@ -49,10 +56,29 @@ class Recorder:
         self.by_path[path] = self.by_path.get(path, 0) + 1
         entry = Entry(self.count, method, path, body)
         self._entries.append(entry)
+        self._bytes += len(body)
+        self._trim()
         return entry
 
+    def set_body(self, entry: Entry, body: bytes) -> None:
+        """Replace what is shown for `entry` (e.g. the decompressed form of a gzip body)."""
+        if not entry.dropped:
+            self._bytes += len(body) - len(entry.body)
+        entry.body = body
+        self._trim()
+
+    def _trim(self) -> None:
+        entries = self._entries
+        while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
+            old = entries.popleft()
+            old.dropped = True
+            self._bytes -= len(old.body)
+
     def reset(self) -> None:
+        for entry in self._entries:
+            entry.dropped = True
         self._entries.clear()
+        self._bytes = 0
         self.count = 0
         self.by_path = {}
 

@@ -46,7 +46,7 @@ def _present(value: object) -> bool:
     return value is not None and value != "" and not isinstance(value, bool | dict | list)
 
 
-def message_problems(message: object, where: str) -> list[str]:
+def message_problems(message: object, where: str, *, check_size: bool = True) -> list[str]:
     """Why Segment would refuse this message; empty when it is acceptable."""
     if not isinstance(message, dict):
         return [f"{where}: must be an object"]
@@ -62,7 +62,7 @@ def message_problems(message: object, where: str) -> list[str]:
         problems.append(f"{where}.groupId: is required for group")
     if kind == "alias" and not _present(message.get("previousId")):
         problems.append(f"{where}.previousId: is required for alias")
-    if not problems and len(orjson.dumps(message)) > MAX_MESSAGE_BYTES:
+    if check_size and not problems and len(orjson.dumps(message)) > MAX_MESSAGE_BYTES:
         problems.append(f"{where}: message exceeds {MAX_MESSAGE_BYTES} bytes")
     return problems
 
@@ -145,6 +145,7 @@ def create_app(
     core = EmulatorCore(
         FaultInjector(faults), Recorder(max_recorded, redact=_redact), state.snapshot, state.reset
     )
+    recorder = core.recorder
     key_bytes = write_key.encode()
 
     def key_matches(given: object) -> bool:
@@ -158,7 +159,7 @@ def create_app(
             return _bad(f"request exceeds {MAX_REQUEST_BYTES} bytes")
         try:
             if request.headers.get("content-encoding", "").lower() == "gzip":
-                entry.body = _gunzip(entry.body)
+                recorder.set_body(entry, _gunzip(entry.body))
             body = parse_object(entry.body)
         except BadJSON as exc:
             return _bad(str(exc))
@@ -176,8 +177,11 @@ def create_app(
             body["type"] = kind
             messages = [body]
         problems: list[str] = []
+        # no member can exceed the message limit when the whole body is within it
+        sized = len(entry.body) > MAX_MESSAGE_BYTES
         for i, message in enumerate(messages):
-            problems.extend(message_problems(message, f"batch[{i}]" if kind is None else "message"))
+            where = f"batch[{i}]" if kind is None else "message"
+            problems.extend(message_problems(message, where, check_size=sized))
         if problems:
             return _bad("invalid message(s); nothing was accepted", problems)
         for message in messages:

@@ -86,6 +86,7 @@ class TestEmulateSegment:
         faults = (await get(app, "/_emulator/faults")).json()
         assert (faults["rate_timeout"], faults["timeout_hang_s"]) == (0.1, 3.0)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://e") as client:
+            await client.post("/_emulator/faults", json={"rate_timeout": 0})
             ok = await client.post("/v1/batch", json={"batch": []}, auth=("wk", ""))
             assert ok.status_code == 200
 

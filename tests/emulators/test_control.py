@@ -90,3 +90,20 @@ class TestRecorderBounds:
         assert [r["seq"] for r in recorder.view(since=1)["requests"]] == [3, 4, 5]
         assert [r["seq"] for r in recorder.view(since=4)["requests"]] == [5]
         assert [r["seq"] for r in recorder.view(since=3, limit=1)["requests"]] == [4]
+
+    def test_byte_budget_drops_oldest_bodies(self):
+        """Large bodies are bounded by bytes too, so big Segment batches cannot exhaust memory."""
+        recorder = Recorder(max_entries=100, max_bytes=250)
+        for _ in range(5):
+            recorder.begin("POST", "/v1/batch", b"x" * 100)
+        view = recorder.view()
+        assert view["count"] == 5
+        assert [r["seq"] for r in view["requests"]] == [4, 5]
+
+    def test_replaced_body_counts_against_the_budget(self):
+        recorder = Recorder(max_entries=100, max_bytes=250)
+        first = recorder.begin("POST", "/v1/batch", b"x")
+        second = recorder.begin("POST", "/v1/batch", b"y")
+        recorder.set_body(second, b"z" * 200)
+        recorder.set_body(first, b"w" * 100)
+        assert [r["seq"] for r in recorder.view()["requests"]] == [2]
