@@ -15,6 +15,9 @@ from processor.errors import ErrorClass
 from processor.inbound.exceptions import TranslationError
 
 MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+MAX_DEPTH: Final = 100
+"""Deepest nesting accepted. The JSON encoder stops at 255 levels, and a request body (plus the
+`translate` output around it) nests message parts a few levels deeper than the message itself."""
 
 
 class SegmentMessage(TypedDict, total=False):
@@ -50,6 +53,10 @@ def check_message(value: object) -> Mapping[str, object]:
             ErrorClass.UNKNOWN_TYPE,
             f"unknown message type {shown!r} (known: {', '.join(sorted(MESSAGE_TYPES))})",
         )
+    if nested_deeper_than(value, MAX_DEPTH):
+        raise TranslationError(
+            ErrorClass.INVALID_MESSAGE, f"message is nested deeper than {MAX_DEPTH} levels"
+        )
     for key in ("userId", "anonymousId"):
         ident = value.get(key)
         if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int | float)):
@@ -57,6 +64,20 @@ def check_message(value: object) -> Mapping[str, object]:
                 ErrorClass.INVALID_MESSAGE, f"{key} must be a string or a number, got {_kind(ident)}"
             )
     return value
+
+
+def nested_deeper_than(value: object, limit: int) -> bool:
+    """Whether objects/lists nest more than `limit` levels (iterative: no recursion limit)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, Mapping | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def is_from_cordial(message: Mapping[str, object]) -> bool:

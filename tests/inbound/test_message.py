@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from processor.errors import ErrorClass
 from processor.inbound.exceptions import TranslationError
-from processor.inbound.message import check_message, event_id, is_from_cordial
+from processor.inbound.message import MAX_DEPTH, check_message, event_id, is_from_cordial, nested_deeper_than
 
 
 @pytest.mark.parametrize(
@@ -36,6 +37,31 @@ def test_rejections(value, error_class) -> None:
 def test_the_six_types_pass(kind) -> None:
     """Every Segment call type is accepted."""
     assert check_message({"type": kind, "userId": 7}) == {"type": kind, "userId": 7}
+
+
+def test_depth_limit() -> None:
+    """A message nested deeper than the encoder can write back is invalid, not a crash later."""
+    deep: object = "leaf"
+    for _ in range(MAX_DEPTH - 1):
+        deep = {"x": deep}
+    assert check_message({"type": "track", "properties": deep})["type"] == "track"
+    with pytest.raises(TranslationError) as caught:
+        check_message({"type": "track", "properties": [deep]})
+    assert caught.value.error_class is ErrorClass.INVALID_MESSAGE
+    assert nested_deeper_than([[[]]], 2)
+    assert not nested_deeper_than([[], [1]], 2)
+
+
+def test_deep_message_through_cli_encoding(translator) -> None:
+    """Whatever the translator accepts, the JSON encoder can write (orjson stops at 255 levels)."""
+    deep: object = 1
+    for _ in range(MAX_DEPTH - 2):  # message and properties are the first two levels
+        deep = [deep]
+    result = translator.translate({"type": "track", "userId": "u", "properties": {"p": deep}})
+    body = result.results[0].body
+    orjson.dumps({"results": [{"request": {"body": body}}]})
+    too_deep = translator.translate({"type": "track", "userId": "u", "properties": {"p": [[deep]]}})
+    assert too_deep.error_class is ErrorClass.INVALID_MESSAGE
 
 
 def test_recursion_marker_and_event_id() -> None:
