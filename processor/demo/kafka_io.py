@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 
 from processor.demo.traffic import SampleRecord
 from processor.errors import WorkerError
@@ -58,20 +56,6 @@ def _decode_headers(raw: object) -> dict[str, str]:
     for name, value in items:
         out[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
     return out
-
-
-def create_missing_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int) -> list[str]:
-    """Create the topics that do not exist yet; return their names."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    existing = set(admin.list_topics(timeout=10).topics)
-    missing = [t for t in dict.fromkeys(topics) if t not in existing]
-    if missing:
-        futures = admin.create_topics(
-            [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
-        )
-        for future in futures.values():
-            future.result(timeout=30)
-    return missing
 
 
 class TopicTail:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
+import gc
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from processor.config.settings import Settings
 from processor.demo.broker import EmbeddedBroker
 from processor.demo.config import DEMO_CORDIAL_KEY, DEMO_SEGMENT_KEY, fast_config, load_config, write_config
 from processor.demo.expect import Expected, summarise, translate_values
-from processor.demo.kafka_io import TopicTail, create_missing_topics, publish
+from processor.demo.kafka_io import TopicTail, publish
 from processor.demo.observe import EmulatorClient, accepted_cordial_calls, accepted_segment_messages
 from processor.demo.summary import DirectionReport, render_summary
 from processor.demo.traffic import Traffic, TrafficDirection, sample_traffic
@@ -35,18 +35,19 @@ from processor.emulators import cordial as cordial_emulator
 from processor.emulators import segment as segment_emulator
 from processor.emulators.faults import FaultConfig
 from processor.emulators.serve import RunningServer, start_in_thread
+from processor.ops.logging import configure_logging
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
 from processor.ops.server import start_ops_server
+from processor.runtime.directions import run_workers
 from processor.runtime.retry import RetryPlan, dlq_topic
+from processor.runtime.topics import all_topics, create_topics, source_topic
 
 DIRECTIONS: tuple[TrafficDirection, TrafficDirection] = ("inbound", "outbound")
 
 # A light, seeded storm: enough failed calls that some records take the retry topics.
 DEMO_CORDIAL_FAULTS = FaultConfig(rate_503=0.12, rate_429=0.05, retry_after_s=1.0, seed=5)
-DEMO_SEGMENT_FAULTS = FaultConfig(rate_503=0.2, seed=9)
-
-WorkersFn = Callable[..., Coroutine[Any, Any, None]]
+DEMO_SEGMENT_FAULTS = FaultConfig(rate_503=0.4, rate_429=0.1, retry_after_s=1.0, seed=9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,31 +73,6 @@ class DemoResult:
         return render_summary(
             self.reports, elapsed_s=self.elapsed_s, links=self.links, finished=self.finished
         )
-
-
-def source_topic(settings: Settings, direction: str) -> str:
-    return (
-        settings.topics.segment_inbound.name
-        if direction == "inbound"
-        else settings.topics.cordial_outbound.name
-    )
-
-
-def all_topics(settings: Settings) -> list[str]:
-    """Source, retry-tier and DLQ topics of both directions."""
-    plan = RetryPlan.from_settings(settings.retry)
-    topics: list[str] = []
-    for direction in DIRECTIONS:
-        source = source_topic(settings, direction)
-        topics += [source, *plan.topics(source), dlq_topic(source)]
-    return topics
-
-
-def load_workers() -> WorkersFn:
-    """The runtime's `run_workers` (imported late: it pulls in confluent-kafka and the sinks)."""
-    module = importlib.import_module("processor.runtime.directions")
-    run_workers: WorkersFn = module.run_workers
-    return run_workers
 
 
 class Observer:
@@ -210,7 +186,6 @@ async def _drive(
     echo: Callable[[str], None],
     links: dict[str, str],
 ) -> DemoResult:
-    run_workers = load_workers()
     interrupted = asyncio.Event()
     _install_signals(interrupted)
     stop = asyncio.Event()
@@ -251,6 +226,9 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoR
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cordial-bridge-demo-")))
         broker = stack.enter_context(EmbeddedBroker(log_path=str(workdir / "broker.log")))
+        # Kafka clients caught in reference cycles keep their connections open, and Tansu waits
+        # ~5 s for open connections on SIGTERM: collect them before the broker stops.
+        stack.callback(gc.collect)
         cordial = _serve(
             stack,
             cordial_emulator.create_app(
@@ -273,11 +251,10 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoR
             ),
         )
         settings = load_config(config_path)
+        configure_logging(settings.ops, secrets=(DEMO_CORDIAL_KEY, DEMO_SEGMENT_KEY))
         echo(f"broker {broker.bootstrap_servers} (embedded Tansu)")
         echo(f"emulators: cordial {cordial.url}, segment {segment.url}")
-        create_missing_topics(
-            settings.kafka.bootstrap_servers, all_topics(settings), settings.kafka.partitions
-        )
+        create_topics(settings.kafka, all_topics(settings))
         expected: dict[str, Expected] = {
             d: summarise(translate_values(d, (r.value for r in traffic.for_direction(d)), config_path))
             for d in DIRECTIONS

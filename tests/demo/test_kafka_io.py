@@ -1,4 +1,4 @@
-"""The demo's broker I/O: topic creation is idempotent, publish keeps per-key order, the tail
+"""The demo's broker I/O: publish keeps per-key order, and the tail
 reads every record with its headers (counted by reading, not by watermarks)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 import pytest
 from confluent_kafka import Producer
 
-from processor.demo.kafka_io import TopicTail, create_missing_topics, publish
+from processor.demo.kafka_io import TopicTail, publish
 from processor.demo.traffic import numbered_segment_messages
 
 pytestmark = pytest.mark.kafka
@@ -24,8 +24,8 @@ def test_create_publish_and_tail(kafka_broker, unique_name) -> None:
     bootstrap = kafka_broker.bootstrap_servers
     topic = unique_name("demo-io")
     dlq = f"{topic}.dlq"
-    assert create_missing_topics(bootstrap, [topic, dlq], 2) == [topic, dlq]
-    assert create_missing_topics(bootstrap, [topic, dlq], 2) == []
+    kafka_broker.create_topic(topic, 2)
+    kafka_broker.create_topic(dlq, 2)
 
     events = numbered_segment_messages("io", keys=3, per_key=4)
     assert publish(bootstrap, topic, [e.record for e in events]) == 12
