@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from processor.config.settings import ActionSettings, InboundSettings
+from processor.config.settings import ActionSettings, ConsentSettings, InboundSettings
 from processor.errors import ConfigError, ErrorClass, TriggerSyntaxError
 from processor.inbound import consent
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
@@ -204,6 +204,7 @@ WIDE = InboundTranslator(
     InboundSettings(
         actions={"removeContactFromList": ActionSettings(trigger="userId exists")},
         known_attributes=("plan",),
+        consent=ConsentSettings(enabled=True, mode="all", auto_subscribe=True),
     )
 )
 
