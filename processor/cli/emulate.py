@@ -41,6 +41,13 @@ def _fault_options(func: F) -> F:
         click.option("--timeout-hang-s", type=_NON_NEGATIVE, default=30.0, show_default=True),
         click.option("--rate-401", type=_RATE, default=0.0, show_default=True),
         click.option("--seed", type=int, default=None, help="Seed for the fault draws."),
+        click.option(
+            "--max-recorded",
+            type=click.IntRange(min=1),
+            default=100_000,
+            show_default=True,
+            help="Requests kept for /_emulator/received (older ones are dropped; counts go on).",
+        ),
         click.option("--host", default="127.0.0.1", show_default=True),
         click.option("--port", type=click.IntRange(0, 65535), required=True),
     ]
@@ -89,13 +96,24 @@ def emulate() -> None:
     show_default=True,
     help="Environment variable holding the API key the emulator accepts.",
 )
-def cordial(api_key_env: str, **options: Any) -> None:
+@click.option(
+    "--known-attribute",
+    "known_attributes",
+    multiple=True,
+    help="A contact attribute the account knows (repeatable); others are ignored. Default: all.",
+)
+def cordial(api_key_env: str, known_attributes: tuple[str, ...], **options: Any) -> None:
     """Emulate Cordial's ingest service and its integration admin API."""
     from processor.emulators.cordial import create_app
     from processor.emulators.serve import serve
 
     key = _key(api_key_env, DEMO_CORDIAL_KEY, "API key")
-    app = create_app(api_key=key, faults=_faults(options))
+    app = create_app(
+        api_key=key,
+        faults=_faults(options),
+        known_attributes=known_attributes or None,
+        max_recorded=options["max_recorded"],
+    )
     click.echo(f"Cordial emulator on http://{options['host']}:{options['port']}", err=True)
     serve(app, options["host"], options["port"])
 
@@ -114,6 +132,6 @@ def segment(write_key_env: str, **options: Any) -> None:
     from processor.emulators.serve import serve
 
     key = _key(write_key_env, DEMO_SEGMENT_KEY, "write key")
-    app = create_app(write_key=key, faults=_faults(options))
+    app = create_app(write_key=key, faults=_faults(options), max_recorded=options["max_recorded"])
     click.echo(f"Segment emulator on http://{options['host']}:{options['port']}", err=True)
     serve(app, options["host"], options["port"])

@@ -19,6 +19,29 @@ from processor.emulators.wire import BadJSON, json_response, parse_object
 
 Handler = Callable[[Request, Entry], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+ErrorResponse = Callable[[int, str], Response]
+
+# Far above both APIs' own limits; only there so that no body can exhaust memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+async def read_capped(request: Request, cap: int) -> bytes | None:
+    """The request body, or None when it is larger than `cap` (then it is not read further)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > cap:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def default_error(status: int, message: str) -> Response:
+    return json_response({"error": True, "message": message}, status)
 
 
 class EmulatorCore:
@@ -30,7 +53,11 @@ class EmulatorCore:
         recorder: Recorder,
         state: Callable[[], object],
         reset_state: Callable[[], None],
+        error: ErrorResponse = default_error,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
+        self.error = error
+        self.max_body_bytes = max_body_bytes
         self.injector = injector
         self.recorder = recorder
         self._state = state
@@ -40,10 +67,16 @@ class EmulatorCore:
         """Wrap an API handler: record, inject latency/faults, handle, note the status."""
         recorder = self.recorder
         injector = self.injector
+        error = self.error
+        cap = self.max_body_bytes
 
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            entry = recorder.begin(request.method, request.url.path, body)
+            body = await read_capped(request, cap)
+            entry = recorder.begin(request.method, request.scope["path"], body or b"")
+            if body is None:
+                refused = error(400, f"request body exceeds {cap} bytes")
+                entry.status = refused.status_code
+                return refused
             response = await injector.apply()
             if response is None:
                 response = await handler(request, entry)

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from processor.emulators import cordial_checks as checks
-from processor.emulators.control import EmulatorCore
+from processor.emulators.control import MAX_BODY_BYTES, EmulatorCore
 from processor.emulators.cordial_admin import basic_auth_ok, validate_integration
 from processor.emulators.cordial_state import CordialState
 from processor.emulators.faults import FaultConfig, FaultInjector
@@ -62,11 +62,22 @@ def create_app(
     on_activity: ActivityHook | None = None,
     known_attributes: Iterable[str] | None = None,
     max_recorded: int = 100_000,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
-    """Build the Cordial emulator. `known_attributes=None` accepts every attribute;
-    `on_activity` receives each accepted createContactactivity body (errors in it are logged)."""
+    """Build the Cordial emulator (ingest and admin routes on one app).
+
+    `known_attributes=None` accepts every contact attribute; otherwise others are ignored and
+    named in the answer. `on_activity` receives each accepted createContactactivity body; it runs
+    on the server's event loop, so it must not block (errors in it are logged, not answered).
+    """
     state = CordialState(known_attributes)
-    core = EmulatorCore(FaultInjector(faults), Recorder(max_recorded), state.snapshot, state.reset)
+    core = EmulatorCore(
+        FaultInjector(faults),
+        Recorder(max_recorded),
+        state.snapshot,
+        state.reset,
+        max_body_bytes=max_body_bytes,
+    )
     key_bytes = api_key.encode()
 
     def key_ok(request: Request) -> bool:

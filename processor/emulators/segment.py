@@ -143,7 +143,11 @@ def create_app(
     """Build the Segment emulator."""
     state = SegmentState(max_recorded)
     core = EmulatorCore(
-        FaultInjector(faults), Recorder(max_recorded, redact=_redact), state.snapshot, state.reset
+        FaultInjector(faults),
+        Recorder(max_recorded, redact=_redact),
+        state.snapshot,
+        state.reset,
+        error=lambda status, message: json_response({"success": False, "message": message}, status),
     )
     recorder = core.recorder
     key_bytes = write_key.encode()

@@ -55,7 +55,7 @@ class RunningServer:
         self._thread = thread
         self.host = host
         self.port = port
-        self.url = f"http://{host}:{port}"
+        self.url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the server to exit and wait for its thread; forced after half the timeout."""

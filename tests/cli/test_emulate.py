@@ -72,6 +72,22 @@ class TestEmulateCordial:
         assert result.exit_code == 2
         assert served == []
 
+    async def test_known_attributes_option(self, served):
+        result = run(
+            ["cordial", "--port", "1", "--known-attribute", "fname", "--known-attribute", "lname"],
+            env={"CORDIAL_API_KEY": None},
+        )
+        assert result.exit_code == 0, result.output
+        app = served[0][0]
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://e",
+            headers={"x-api-key": DEMO_CORDIAL_KEY},
+        ) as client:
+            body = {"segmentId": "u", "attributes": {"fname": "A", "shoe": 9}}
+            r = await client.post("/api/segment/upsertContact", json=body)
+            assert r.json()["ignoredAttributes"] == ["shoe"]
+
 
 class TestEmulateSegment:
     async def test_write_key_from_default_env(self, served):

@@ -107,3 +107,32 @@ class TestRecorderBounds:
         recorder.set_body(second, b"z" * 200)
         recorder.set_body(first, b"w" * 100)
         assert [r["seq"] for r in recorder.view()["requests"]] == [2]
+
+
+class TestBodyCap:
+    async def test_oversized_body_is_400_without_reaching_the_handler(self):
+        app = create_app(api_key=KEY, max_body_bytes=1000)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://c", headers={"x-api-key": KEY}
+        ) as client:
+            big = {"segmentId": "u", "attributes": {"pad": "x" * 2000}}
+            r = await client.post("/api/segment/upsertContact", json=big)
+            assert r.status_code == 400
+            assert "exceeds 1000 bytes" in r.json()["message"]
+            assert (await client.get("/_emulator/state")).json()["contacts"] == []
+            received = (await client.get("/_emulator/received")).json()["requests"]
+            assert received[0]["status"] == 400
+            assert received[0]["body"] is None
+
+    async def test_chunked_body_without_length_is_capped_too(self):
+        app = create_app(api_key=KEY, max_body_bytes=1000)
+
+        async def chunks():
+            for _ in range(5):
+                yield b"x" * 400
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://c", headers={"x-api-key": KEY}
+        ) as client:
+            r = await client.post("/api/segment/upsertContact", content=chunks())
+            assert r.status_code == 400
