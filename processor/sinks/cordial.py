@@ -18,7 +18,7 @@ from processor.inbound.requests import CordialRequest
 from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import Outcome, Rejected
 from processor.sinks.concurrency import AimdLimiter
-from processor.sinks.http import make_client
+from processor.sinks.exchange import build_exchange
 from processor.sinks.requester import Requester, Timing
 
 DIRECTION: Final = "inbound"
@@ -27,7 +27,7 @@ CHECK_AUTH_ACTION: Final = "checkAuth"
 
 
 class CordialSink:
-    """Sends inbound requests to Cordial with `x-api-key`; owns its client unless one is passed in."""
+    """Sends inbound requests to Cordial with `x-api-key` (aiohttp unless given a client/transport)."""
 
     def __init__(
         self,
@@ -46,27 +46,21 @@ class CordialSink:
             )
         key = settings.api_key.reveal()
         headers = {"x-api-key": key, "Accept": "application/json", "Content-Type": "application/json"}
-        self._owns_client = client is None
-        if client is None:
-            client = make_client(
-                settings.http, base_url=settings.endpoint, headers=headers, transport=transport
-            )
-            self._headers: dict[str, str] | None = None
-        else:
-            self._headers = headers
-        self.client = client
+        timing = timing or Timing()
+        exchange = build_exchange(
+            settings.http,
+            base_url=settings.endpoint,
+            headers=headers,
+            client=client,
+            transport=transport,
+            now=timing.now,
+        )
         if limiter is None:
             gauge = metrics.concurrency_limit.labels(DIRECTION) if metrics is not None else None
             limiter = AimdLimiter.from_settings(settings.http, on_change=gauge.set if gauge else None)
         self.limiter = limiter
         self._requester = Requester(
-            client,
-            settings.http,
-            direction=DIRECTION,
-            limiter=limiter,
-            metrics=metrics,
-            secrets=(key,),
-            timing=timing,
+            exchange, settings.http, direction=DIRECTION, limiter=limiter, metrics=metrics, timing=timing
         )
 
     async def send(self, request: CordialRequest) -> Outcome:
@@ -78,18 +72,16 @@ class CordialSink:
                 ErrorClass.VALIDATION, f"body cannot be sent as JSON: {exc}", action=request.action
             )
         return await self._requester.send(
-            request.method, request.path, action=request.action, content=content, headers=self._headers
+            request.method, request.path, action=request.action, content=content
         )
 
     async def check_auth(self) -> Outcome:
         """`GET {endpoint}/api/checkAuth`: Sent when the key works, AuthFailed when it does not."""
-        return await self._requester.send(
-            "GET", CHECK_AUTH_PATH, action=CHECK_AUTH_ACTION, headers=self._headers
-        )
+        return await self._requester.send("GET", CHECK_AUTH_PATH, action=CHECK_AUTH_ACTION)
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self.client.aclose()
+        """Release the connection pool (an injected client is left open for its owner)."""
+        await self._requester.aclose()
 
     async def __aenter__(self) -> CordialSink:
         return self

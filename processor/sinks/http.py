@@ -73,6 +73,31 @@ def make_client(
     )
 
 
+def make_session(settings: HttpSettings, *, headers: Mapping[str, str]) -> aiohttp.ClientSession:
+    """The sinks' default: a pooled keep-alive aiohttp session (call inside the running loop).
+
+    Read timeout `timeout_s` (between bytes), connect timeout `connect_timeout_s`, and a hard
+    ceiling of both together for the whole request. Pool sized from `max_concurrency`.
+    """
+    size = max(1, settings.max_concurrency)
+    connector = aiohttp.TCPConnector(limit=size, keepalive_timeout=30.0)
+    timeout = aiohttp.ClientTimeout(
+        total=settings.timeout_s + settings.connect_timeout_s,
+        sock_connect=settings.connect_timeout_s,
+        sock_read=settings.timeout_s,
+    )
+    merged = {"User-Agent": USER_AGENT}
+    merged.update(headers)
+    return aiohttp.ClientSession(
+        connector=connector, headers=merged, timeout=timeout, trust_env=False, raise_for_status=False
+    )
+
+
+def credential_values(headers: Mapping[str, str]) -> list[str]:
+    """The secrets inside a set of request headers, in every form an error might echo them."""
+    return _request_secrets(httpx.Request("GET", "http://localhost/", headers=dict(headers)))
+
+
 def is_retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUSES or (status >= 500 and status != 501)
 
@@ -121,10 +146,10 @@ CLASSIFIED_EXCEPTIONS: Final = (httpx.HTTPError, OSError, asyncio.TimeoutError, 
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    cause = exc.__cause__
-    if isinstance(cause, aiohttp.ClientError):
-        return isinstance(cause, aiohttp.ServerTimeoutError | asyncio.TimeoutError)
-    return isinstance(exc, httpx.TimeoutException | asyncio.TimeoutError | TimeoutError)
+    cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) else None
+    target = cause if isinstance(cause, aiohttp.ClientError) else exc
+    # aiohttp's ServerTimeoutError family subclasses asyncio.TimeoutError (= TimeoutError).
+    return isinstance(target, httpx.TimeoutException | asyncio.TimeoutError)
 
 
 def _has_request(exc: httpx.RequestError) -> bool:

@@ -1,8 +1,9 @@
 """One logical request, tried up to `in_process_attempts` times under the direction's AIMD limit.
 
 Shared by both sinks. Each attempt takes a slot from the limiter, records the HTTP metrics, and
-is classified by `sinks/http.py`; a retryable answer waits (jittered backoff, or `Retry-After`
-when the server sent one) outside the slot and tries again. A `Retry-After` longer than
+goes through an `Exchange` (which classifies the result with `sinks/http.py`); a retryable
+answer waits (jittered backoff, or `Retry-After` when the server sent one) outside the slot and
+tries again. A `Retry-After` longer than
 `backoff_max_s` ends the in-process attempts at once: the retry topics are the place to wait that
 long. `send()` may block for the waits; it never raises for HTTP failures.
 """
@@ -13,9 +14,7 @@ import asyncio
 import dataclasses
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-
-import httpx
+from collections.abc import Awaitable, Callable, Mapping
 
 from processor.config.settings import HttpSettings
 from processor.errors import ErrorClass
@@ -23,7 +22,7 @@ from processor.ops.metrics import BridgeMetrics, status_class
 from processor.outcomes import Outcome, Retry, Sent
 from processor.sinks.backoff import backoff_delay
 from processor.sinks.concurrency import AimdLimiter, Signal
-from processor.sinks.http import CLASSIFIED_EXCEPTIONS, classify_exception, classify_response
+from processor.sinks.exchange import Exchange
 
 Sleep = Callable[[float], Awaitable[None]]
 Content = bytes | Callable[[], bytes] | None
@@ -39,25 +38,23 @@ class Timing:
 
 
 class Requester:
-    """Sends requests through `client`, limited by `limiter`, counted in `metrics` for `direction`."""
+    """Sends requests through `exchange`, limited by `limiter`, counted in `metrics` for `direction`."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        exchange: Exchange,
         settings: HttpSettings,
         *,
         direction: str,
         limiter: AimdLimiter,
         metrics: BridgeMetrics | None = None,
-        secrets: Iterable[str] = (),
         timing: Timing | None = None,
     ) -> None:
-        self.client = client
+        self.exchange = exchange
         self.settings = settings
         self.direction = direction
         self.limiter = limiter
         self.metrics = metrics
-        self._secrets = tuple(s for s in secrets if s)
         self._timing = timing or Timing()
 
     async def send(
@@ -80,7 +77,7 @@ class Requester:
             attempt += 1
             outcome = await self._attempt(method, url, action=action, content=content, headers=headers)
             if isinstance(outcome, Sent):
-                return dataclasses.replace(outcome, attempts=attempt)
+                return outcome if attempt == 1 else dataclasses.replace(outcome, attempts=attempt)
             if not isinstance(outcome, Retry):
                 return outcome
             outcome = dataclasses.replace(outcome, attempts=attempt)
@@ -99,6 +96,9 @@ class Requester:
                 )
             await self._timing.sleep(delay)
 
+    async def aclose(self) -> None:
+        await self.exchange.aclose()
+
     async def _attempt(
         self,
         method: str,
@@ -111,29 +111,31 @@ class Requester:
         body = content() if callable(content) else content
         metrics = self.metrics
         async with self.limiter.slot() as permit:
-            if metrics is not None:
-                metrics.http_in_flight.labels(self.direction).inc()
+            if metrics is None:
+                outcome = await self.exchange(method, url, action=action, content=body, headers=headers)
+                permit.signal = _signal(outcome)
+                return outcome
+            in_flight = metrics.http_in_flight.labels(self.direction)
+            in_flight.inc()
             started = time.perf_counter()
-            status: str
             try:
-                response = await self.client.request(method, url, content=body, headers=headers)
-            except CLASSIFIED_EXCEPTIONS as exc:
-                outcome = classify_exception(exc, action=action, secrets=self._secrets)
-                status = outcome.error_class.value if isinstance(outcome, Retry) else "none"
-            else:
-                outcome = classify_response(
-                    response, action=action, secrets=self._secrets, now=self._timing.now()
-                )
-                status = status_class(response.status_code)
+                outcome = await self.exchange(method, url, action=action, content=body, headers=headers)
             finally:
-                if metrics is not None:
-                    metrics.http_in_flight.labels(self.direction).dec()
+                in_flight.dec()
             permit.signal = _signal(outcome)
-        if metrics is not None:
-            elapsed = time.perf_counter() - started
-            metrics.http_requests.labels(self.direction, action, status).inc()
-            metrics.http_request_duration.labels(self.direction, action, status).observe(elapsed)
+        elapsed = time.perf_counter() - started
+        status = _status_label(outcome)
+        metrics.http_requests.labels(self.direction, action, status).inc()
+        metrics.http_request_duration.labels(self.direction, action, status).observe(elapsed)
         return outcome
+
+
+def _status_label(outcome: Outcome) -> str:
+    """`2xx`…`5xx` for an answer; `timeout`/`connection` when there was none."""
+    status = getattr(outcome, "status", None)
+    if status is None and isinstance(outcome, Retry):
+        return outcome.error_class.value
+    return status_class(status)
 
 
 def _signal(outcome: Outcome) -> Signal:

@@ -30,7 +30,7 @@ from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import Outcome, Rejected
 from processor.sinks.batcher import BatchBuilder, encode_batch, format_sent_at
 from processor.sinks.concurrency import AimdLimiter
-from processor.sinks.http import make_client
+from processor.sinks.exchange import build_exchange
 from processor.sinks.requester import Requester, Timing
 
 DIRECTION: Final = "outbound"
@@ -39,6 +39,7 @@ BATCH_ACTION: Final = "batch"
 CHECK_AUTH_ACTION: Final = "checkAuth"
 BISECT_STATUSES: Final = frozenset({400, 413})
 GZIP_LEVEL: Final = 6
+_GZIP_HEADERS: Final = {"Content-Encoding": "gzip"}
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ def basic_auth_header(write_key: str) -> str:
 
 
 class SegmentSink:
-    """Batches outbound messages to Segment; owns its client unless one is passed in."""
+    """Batches outbound messages to Segment (aiohttp unless given a client/transport)."""
 
     def __init__(
         self,
@@ -72,27 +73,25 @@ class SegmentSink:
             )
         key = settings.write_key.reveal()
         headers = {"Authorization": basic_auth_header(key), "Content-Type": "application/json"}
-        self._owns_client = client is None
-        if client is None:
-            client = make_client(
-                settings.http, base_url=settings.endpoint, headers=headers, transport=transport
-            )
-            self._headers: dict[str, str] = {}
-        else:
-            self._headers = headers
-        self.client = client
+        self._timing = timing or Timing()
+        exchange = build_exchange(
+            settings.http,
+            base_url=settings.endpoint,
+            headers=headers,
+            client=client,
+            transport=transport,
+            now=self._timing.now,
+        )
         if limiter is None:
             gauge = metrics.concurrency_limit.labels(DIRECTION) if metrics is not None else None
             limiter = AimdLimiter.from_settings(settings.http, on_change=gauge.set if gauge else None)
         self.limiter = limiter
-        self._timing = timing or Timing()
         self._requester = Requester(
-            client,
+            exchange,
             settings.http,
             direction=DIRECTION,
             limiter=limiter,
             metrics=metrics,
-            secrets=(key,),
             timing=self._timing,
         )
         self._gzip = settings.gzip
@@ -135,16 +134,13 @@ class SegmentSink:
         def body() -> bytes:
             return encode_batch((), format_sent_at(self._timing.now()))
 
-        return await self._requester.send(
-            "POST", BATCH_PATH, action=CHECK_AUTH_ACTION, content=body, headers=self._headers or None
-        )
+        return await self._requester.send("POST", BATCH_PATH, action=CHECK_AUTH_ACTION, content=body)
 
     async def aclose(self) -> None:
-        """Flush, then release the client (if this sink made it)."""
+        """Flush, then release the connection pool (an injected client is left open for its owner)."""
         self._closed = True
         await self.flush()
-        if self._owns_client:
-            await self.client.aclose()
+        await self._requester.aclose()
 
     async def __aenter__(self) -> SegmentSink:
         return self
@@ -208,14 +204,12 @@ class SegmentSink:
 
     async def _post(self, items: Sequence[_Pending]) -> Outcome:
         messages = [item.data for item in items]
-        headers = dict(self._headers)
-        if self._gzip:
-            headers["Content-Encoding"] = "gzip"
+        headers = _GZIP_HEADERS if self._gzip else None
 
         def body() -> bytes:
             raw = encode_batch(messages, format_sent_at(self._timing.now()))
             return gzip.compress(raw, compresslevel=GZIP_LEVEL) if self._gzip else raw
 
         return await self._requester.send(
-            "POST", BATCH_PATH, action=BATCH_ACTION, content=body, headers=headers or None
+            "POST", BATCH_PATH, action=BATCH_ACTION, content=body, headers=headers
         )

@@ -13,6 +13,12 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from httpx_aiohttp import AiohttpTransport
+from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from processor.config.secrets import Secret
 from processor.emulators import cordial as cordial_emulator
@@ -281,3 +287,52 @@ async def test_segment_503_retries_the_batch(segment, segment_server, clock) -> 
         await sink.aclose()
     assert all(isinstance(o, Retry) and o.status == 503 and o.attempts == 3 for o in outcomes)
     assert control(segment_server, "/_emulator/received")["count"] == 3
+
+
+# ------------------------------------------------------------------ the two ways to the wire
+
+
+@pytest.mark.parametrize("via", ["aiohttp", "httpx-aiohttp"])
+async def test_both_exchanges_classify_alike(cordial_server, make_cordial_settings, clock, via) -> None:
+    """The default (aiohttp) and httpx on the aiohttp transport give the same outcomes."""
+    control(cordial_server, "/_emulator/reset")
+
+    def make(key: str = API_KEY, **http: object) -> CordialSink:
+        settings = dataclasses.replace(make_cordial_settings(cordial_server.url, **http), api_key=Secret(key))
+        transport = AiohttpTransport() if via == "httpx-aiohttp" else None
+        return CordialSink(settings, transport=transport, timing=clock.timing())
+
+    sinks = [make(), make(key="wrong-key-7"), make(timeout_s=0.2, in_process_attempts=1)]
+    try:
+        assert await sinks[0].send(UPSERT) == Sent(status=200, attempts=1)
+        refused = await sinks[0].send(CordialRequest(action="noSuchAction", body={}))
+        assert isinstance(refused, Rejected)
+        assert refused.status == 404
+        assert "unknown action" in refused.message
+        assert isinstance(await sinks[1].send(UPSERT), AuthFailed)
+        control(cordial_server, "/_emulator/faults", {"rate_timeout": 1.0, "timeout_hang_s": 2})
+        timed_out = await sinks[2].send(UPSERT)
+        assert isinstance(timed_out, Retry)
+        assert timed_out.error_class == ErrorClass.TIMEOUT
+    finally:
+        for sink in sinks:
+            await sink.aclose()
+
+
+async def test_compressed_error_body_is_read(make_cordial_settings, clock, api_key) -> None:
+    """A gzip-encoded error answer is decoded once (aiohttp) and quoted in the outcome."""
+
+    async def refuse(request: Request) -> Response:
+        return PlainTextResponse(f"field 'attributes' is invalid; key {api_key} " + "padding " * 100, 400)
+
+    app = Starlette(routes=[Route("/api/segment/{action}", refuse, methods=["POST"])])
+    app.add_middleware(GZipMiddleware, minimum_size=10)
+    with start_in_thread(app) as server:
+        sink = CordialSink(make_cordial_settings(server.url), timing=clock.timing())
+        try:
+            outcome = await sink.send(UPSERT)
+        finally:
+            await sink.aclose()
+    assert isinstance(outcome, Rejected)
+    assert "field 'attributes' is invalid" in outcome.message
+    assert api_key not in outcome.message
