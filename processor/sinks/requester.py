@@ -16,6 +16,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+import structlog
+
 from processor.config.settings import HttpSettings
 from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics, status_class
@@ -23,6 +25,8 @@ from processor.outcomes import Outcome, Retry, Sent
 from processor.sinks.backoff import backoff_delay
 from processor.sinks.concurrency import AimdLimiter, Signal
 from processor.sinks.exchange import Exchange
+
+log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 Content = bytes | Callable[[], bytes] | None
@@ -94,6 +98,16 @@ class Requester:
                     max_s=self.settings.backoff_max_s,
                     rand=self._timing.rand,
                 )
+            log.debug(
+                "http_attempt_retrying",
+                direction=self.direction,
+                action=action,
+                attempt=attempt,
+                error_class=outcome.error_class.value,
+                status=outcome.status,
+                delay_s=round(delay, 3),
+                error=outcome.message,
+            )
             await self._timing.sleep(delay)
 
     async def aclose(self) -> None:

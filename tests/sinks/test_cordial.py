@@ -10,6 +10,7 @@ from email.utils import format_datetime
 import httpx
 import orjson
 import pytest
+from structlog.testing import capture_logs
 
 from processor.config.settings import CordialSettings
 from processor.errors import ConfigError, ErrorClass
@@ -262,3 +263,34 @@ async def test_unserialisable_body_is_rejected(sink_factory, seen) -> None:
 def test_missing_key_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="CORDIAL_API_KEY"):
         CordialSink(CordialSettings())
+
+
+async def test_timeouts_shrink_the_limit_but_other_errors_do_not(make_cordial_settings, clock) -> None:
+    """16 requests in flight together time out: one halving, not sixteen."""
+    answers: dict[str, httpx.Response | Exception] = {"now": httpx.Response(500)}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let all sixteen get in flight before any answers
+        answer = answers["now"]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    settings = make_cordial_settings(max_concurrency=16, in_process_attempts=1)
+    sink = CordialSink(settings, transport=httpx.MockTransport(handler), timing=clock.timing())
+    for status in (500, 503, 400, 401):
+        answers["now"] = httpx.Response(status)
+        await asyncio.gather(*(sink.send(REQUEST) for _ in range(16)))
+    assert sink.limiter.limit == 16
+    answers["now"] = httpx.ReadTimeout("timed out")
+    await asyncio.gather(*(sink.send(REQUEST) for _ in range(16)))
+    assert sink.limiter.limit == 8
+
+
+async def test_retry_log_lines_carry_no_key(sink_factory, api_key) -> None:
+    sink = sink_factory([httpx.Response(503, text=f"overloaded; your key {api_key}"), httpx.Response(200)])
+    with capture_logs() as logs:
+        assert await sink.send(REQUEST) == Sent(status=200, attempts=2)
+    assert [entry["event"] for entry in logs] == ["http_attempt_retrying"]
+    assert logs[0]["status"] == 503
+    assert api_key not in repr(logs)
