@@ -40,6 +40,7 @@ def fast_config(
     max_attempts: int = 8,
     in_process_attempts: int = 2,
     metrics_port: int = 0,
+    client_overrides: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """The config (YAML structure) for a quick local run against the emulators."""
     http = {
@@ -55,7 +56,7 @@ def fast_config(
             "bootstrap_servers": bootstrap_servers,
             "group_id": group_id,
             "partitions": partitions,
-            "client": dict(FAST_CLIENT),
+            "client": {**FAST_CLIENT, **(client_overrides or {})},
         },
         "topics": {"segment_inbound": {"name": inbound_topic}, "cordial_outbound": {"name": outbound_topic}},
         "cordial": {"endpoint": cordial_endpoint, "http": http},

@@ -7,7 +7,7 @@ consumer group, so they never trigger a rebalance of the workers' groups, and ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -29,10 +29,22 @@ class ReadRecord:
 
 
 def publish(
-    bootstrap_servers: str, topic: str, records: Iterable[SampleRecord], timeout_s: float = 30
+    bootstrap_servers: str,
+    topic: str,
+    records: Iterable[SampleRecord],
+    timeout_s: float = 30,
+    *,
+    producer_config: Mapping[str, object] | None = None,
 ) -> int:
     """Produce every record (idempotent producer, in order per key); return how many."""
-    producer = Producer({"bootstrap.servers": bootstrap_servers, "enable.idempotence": True, "linger.ms": 5})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            **(producer_config or {}),
+        }
+    )
     failures: list[str] = []
 
     def on_delivery(err: object, msg: object) -> None:
