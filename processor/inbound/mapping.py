@@ -144,11 +144,11 @@ def resolve(path: Path, root: object) -> object:
         if value is None:
             return None
         if isinstance(step, int):
-            if not isinstance(value, list) or step >= len(value):
+            if type(value) is not list or step >= len(value):
                 return MISSING
             value = value[step]
         else:
-            if not isinstance(value, Mapping) or step not in value:
+            if type(value) is not dict or step not in value:
                 return MISSING
             value = value[step]
     return value

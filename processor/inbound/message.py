@@ -39,7 +39,7 @@ class SegmentMessage(TypedDict, total=False):
 
 def check_message(value: object) -> Mapping[str, object]:
     """`value` as a message, or TranslationError (`invalid_message` / `unknown_type`)."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise TranslationError(
             ErrorClass.INVALID_MESSAGE, f"a Segment message is a JSON object, got {_kind(value)}"
         )
@@ -69,12 +69,13 @@ def check_message(value: object) -> Mapping[str, object]:
 def nested_deeper_than(value: object, limit: int) -> bool:
     """Whether objects/lists nest more than `limit` levels (iterative: no recursion limit)."""
     stack: list[tuple[object, int]] = [(value, 1)]
+    containers = (dict, list)
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
         for child in children:
-            if isinstance(child, Mapping | list):
-                if depth + 1 > limit:
+            if type(child) in containers:
+                if depth >= limit:
                     return True
                 stack.append((child, depth + 1))
     return False
@@ -83,7 +84,7 @@ def nested_deeper_than(value: object, limit: int) -> bool:
 def is_from_cordial(message: Mapping[str, object]) -> bool:
     """`context.source == "cordial"`: the bridge's own outbound traffic coming back (SPEC §4.3)."""
     context = message.get("context")
-    return isinstance(context, Mapping) and context.get("source") == "cordial"
+    return isinstance(context, dict) and context.get("source") == "cordial"
 
 
 def event_id(message: Mapping[str, object]) -> str | None:

@@ -87,7 +87,7 @@ def _coerce_field(
 
 
 def _coerce_items(spec: FieldSpec, value: object, where: str, errors: list[str]) -> object:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
         errors.append(f"'{where}' must be a list of objects, got {_describe(value)}")
@@ -95,7 +95,7 @@ def _coerce_items(spec: FieldSpec, value: object, where: str, errors: list[str])
     items: list[object] = []
     for index, item in enumerate(value):
         at = f"{where}[{index}]"
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             errors.append(f"'{at}' must be an object, got {_describe(item)}")
             items.append(item)
             continue
@@ -112,16 +112,24 @@ def _coerce_items(spec: FieldSpec, value: object, where: str, errors: list[str])
     return items
 
 
+_ALREADY: Final[dict[Kind, tuple[type, ...]]] = {
+    Kind.STRING: (str,),
+    Kind.OBJECT: (dict,),
+    Kind.NUMBER: (int,),
+    Kind.INTEGER: (int,),
+}
+
+
 def coerce(value: object, kind: Kind) -> object:
     """One value → `kind`, AJV style; raises CoercionError when it cannot be done."""
-    if kind is Kind.ANY:
-        return value
+    if kind is Kind.ANY or type(value) in _ALREADY.get(kind, ()):
+        return value  # the common case: already the right JSON type (bool is not int here)
     if isinstance(value, list):
         if len(value) != 1:
             raise CoercionError(f"must be {_article(kind)}, got a list of {len(value)}")
         value = value[0]
     if kind is Kind.OBJECT:
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return value
         raise CoercionError(f"must be an object, got {_describe(value)}")
     if kind is Kind.STRING:
@@ -211,7 +219,7 @@ def _describe(value: object) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
         return f"a list of {len(value)}"

@@ -30,14 +30,14 @@ from processor.inbound.mapping import MISSING, Expression, compile_expression, e
 from processor.inbound.message import check_message, event_id, is_from_cordial
 from processor.inbound.payload import clean_top_level, coerce_payload
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
-from processor.inbound.triggers import Condition, matches, parse_trigger
+from processor.inbound.triggers import Predicate, compile_condition, parse_trigger
 from processor.outcomes import Rejected
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledAction:
     definition: ActionDefinition
-    trigger: Condition
+    trigger: Predicate
     fields: tuple[tuple[str, Expression], ...]
     default_attributes: bool
     """upsertContact without an `attributes` mapping: attributes come from the traits."""
@@ -59,7 +59,7 @@ def compile_action(definition: ActionDefinition, config: ActionSettings) -> Comp
         if enabled:
             raise ConfigError(f"inbound.actions.{name}: enabled, but it has no default trigger; set trigger")
         return None
-    trigger = parse_trigger(trigger_text, where=f"inbound.actions.{name}.trigger")
+    trigger = compile_condition(parse_trigger(trigger_text, where=f"inbound.actions.{name}.trigger"))
     raw_fields = {**definition.default_fields, **config.fields}
     fields = tuple(
         (key, compile_expression(raw, where=f"inbound.actions.{name}.fields.{key}"))
@@ -100,7 +100,7 @@ class InboundTranslator:
         if not decision.allowed:
             return InboundTranslation((), skipped="consent", event_id=ident)
         identity = resolve_identity(message, self.identities)
-        matched = [a for a in self.actions if matches(a.trigger, message)]
+        matched = [a for a in self.actions if a.trigger(message)]
         if not matched:
             return InboundTranslation((), skipped="no_matching_action", event_id=ident)
         results = tuple(self._build(action, message, identity, decision) for action in matched)

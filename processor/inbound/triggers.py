@@ -22,7 +22,7 @@ present and not null.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -226,11 +226,13 @@ def _error(message: str, text: str, line: int, column: int, where: str | None) -
 
 _ABSENT = object()
 
+Predicate: TypeAlias = Callable[[Mapping[str, object]], bool]
+
 
 def _lookup(message: Mapping[str, object], field: tuple[str, ...]) -> object:
     value: object = message
     for key in field:
-        if not isinstance(value, Mapping) or key not in value:
+        if type(value) is not dict or key not in value:
             return _ABSENT
         value = value[key]
     return value
@@ -244,15 +246,30 @@ def _json_equal(left: object, right: object) -> bool:
     return type(left) is type(right) and left == right
 
 
+def compile_condition(condition: Condition) -> Predicate:
+    """The condition as a predicate over messages (JSON objects as decoded: dicts). Pure."""
+    if isinstance(condition, Compare):
+        field, expected = condition.field, condition.value
+        if condition.op == "=":
+            if isinstance(expected, str) and len(field) == 1:
+                key = field[0]  # the common case: type = "track", event = "Order Completed"
+                return lambda message: message.get(key, _ABSENT) == expected and type(message[key]) is str
+            return lambda message: _json_equal(_lookup(message, field), expected)
+        return lambda message: not _json_equal(_lookup(message, field), expected)
+    if isinstance(condition, Exists):
+        path = condition.field
+
+        def exists(message: Mapping[str, object]) -> bool:
+            value = _lookup(message, path)
+            return value is not _ABSENT and value is not None
+
+        return exists
+    parts = tuple(compile_condition(c) for c in condition.conditions)
+    if isinstance(condition, All):
+        return lambda message: all(part(message) for part in parts)
+    return lambda message: any(part(message) for part in parts)
+
+
 def matches(condition: Condition, message: Mapping[str, object]) -> bool:
     """Whether `message` satisfies `condition`. Pure; never raises on any message shape."""
-    if isinstance(condition, Compare):
-        value = _lookup(message, condition.field)
-        equal = value is not _ABSENT and _json_equal(value, condition.value)
-        return equal if condition.op == "=" else not equal
-    if isinstance(condition, Exists):
-        value = _lookup(message, condition.field)
-        return value is not _ABSENT and value is not None
-    if isinstance(condition, All):
-        return all(matches(c, message) for c in condition.conditions)
-    return any(matches(c, message) for c in condition.conditions)
+    return compile_condition(condition)(message)
