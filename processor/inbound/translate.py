@@ -121,7 +121,7 @@ class InboundTranslator:
         if definition.action == upsert_contact.ACTION:
             errors += self._attributes(action, values, message, identity, decision)
         coerced, failures = coerce_payload(clean_top_level(values), definition.full_schema)
-        errors += failures
+        errors = failures + errors  # typed fields first; the last fields' own checks after them
         if errors:
             return ActionRejected(definition.action, ErrorClass.VALIDATION, "; ".join(errors))
         return CordialRequest(definition.action, definition.build_body(coerced))

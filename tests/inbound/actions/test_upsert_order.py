@@ -178,6 +178,13 @@ class TestDiscountApplication:
         assert body["discountApplication"] == {"type": "fixed", "amount": amount}
         assert list(body)[-1] == "discountApplication"
 
+    def test_discount_failure_reported_with_the_others(self, translator, error_for) -> None:
+        """A bad discount joins the other failures of the action, in body order."""
+        assert error_for(translator.translate(order(discount="ten", total="lots")), ACTION) == (
+            "'totalAmount' must be a number, got 'lots'; "
+            "'discountApplication.amount' must be a number, got 'ten'"
+        )
+
     def test_uncoercible_discount_fails(self, translator, error_for) -> None:
         """ "ten" as a discount amount is a validation error."""
         assert error_for(translator.translate(order(discount="ten")), ACTION) == (
