@@ -5,7 +5,8 @@
   `userId` fall back to the message's userId when the traits lack them. The mapped key takes
   the place of its source; a nested source leaves its parent object without it.
 * `ignore_fields`: trait paths that never become attributes (they win over a mapping).
-* Default `upsertContact.attributes` = the message's traits, without the trait keys that fed an
+* Default `upsertContact.attributes` = the message's traits (`traits`, or `context.traits` where
+  Segment puts them for calls other than identify), without the trait keys that fed an
   identity (e.g. `email` when it became `channels.email.address`) unless a mapping names them,
   after the two options above.
 * `contacts_error_handling` with `known_attributes`: `strict` makes an attribute outside the list
@@ -66,8 +67,16 @@ def default_attributes(
 ) -> dict[str, object]:
     """`traits` → attributes: identity keys removed, mapping and ignore applied (order kept)."""
     raw = message.get("traits")
-    traits: Mapping[str, object] = raw if isinstance(raw, Mapping) else {}
-    identity_keys = {p.steps[1] for p in used_identity if len(p.steps) == 2 and p.steps[0] == "traits"}
+    where: tuple[str, ...] = ("traits",)
+    if not isinstance(raw, dict):
+        context = message.get("context")
+        raw = context.get("traits") if isinstance(context, dict) else None
+        where = ("context", "traits")
+    traits: Mapping[str, object] = raw if isinstance(raw, dict) else {}
+    depth = len(where)
+    identity_keys = {
+        p.steps[depth] for p in used_identity if len(p.steps) == depth + 1 and p.steps[:depth] == where
+    }
     mapped_sources = {m.source for m in options.mapping if m.source}
     removals = [*options.ignore, *mapped_sources]
     removals += [(str(k),) for k in identity_keys if (k,) not in mapped_sources]

@@ -89,6 +89,12 @@ class TestAttributeMapping:
         )
         assert result == {"address": {"state": "CA"}}
 
+    def test_context_traits_when_no_traits(self) -> None:
+        """Calls other than identify carry traits in context.traits; the identity key still goes."""
+        used = (parse_path("$.context.traits.email", where="t"),)
+        message: dict[str, object] = {"context": {"traits": {"email": "a@b.co", "plan": "pro"}}}
+        assert attributes(message, used) == {"plan": "pro"}
+
     def test_traits_not_an_object(self) -> None:
         """Traits that are not an object give no attributes."""
         assert attributes({"traits": ["x"]}) == {}
