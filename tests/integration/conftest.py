@@ -61,6 +61,13 @@ def emulators() -> Iterator[Emulators]:
         yield running
 
 
+@pytest.fixture
+def emulator_factory() -> Iterator[Callable[..., Emulators]]:
+    """`emulator_factory(on_activity=hook)` → a further pair of emulators (stopped at teardown)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **kwargs: stack.enter_context(serve_emulators(**kwargs))
+
+
 @dataclass
 class Running:
     metrics: BridgeMetrics
