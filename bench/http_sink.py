@@ -23,8 +23,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -32,10 +33,11 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 
 from processor.config.secrets import Secret
-from processor.config.settings import CordialSettings, HttpSettings
+from processor.config.settings import CordialSettings, HttpSettings, SegmentSettings
 from processor.inbound.requests import CordialRequest
 from processor.outcomes import Sent
 from processor.sinks.cordial import CordialSink
+from processor.sinks.segment import SegmentSink
 
 API_KEY = "bench-key"
 REQUEST = CordialRequest(
@@ -50,6 +52,14 @@ REQUEST = CordialRequest(
         "context": {"ip": "10.0.0.1"},
     },
 )
+SEGMENT_MESSAGE: dict[str, object] = {
+    "type": "track",
+    "event": "Email Opened",
+    "timestamp": "2021-10-22T16:11:48.000Z",
+    "properties": {"campaign_id": "5f3c", "email_id": "61731a", "channel": "email", "cID": "abc"},
+    "context": {"library": {"name": "cordial-bridge", "version": "0.1.0"}, "source": "cordial"},
+    "integrations": {"Cordial": False, "Cordial (Actions)": False},
+}
 
 
 def free_port() -> int:
@@ -59,11 +69,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def emulator(latency_ms: float) -> Iterator[str]:
+def emulator(latency_ms: float, kind: str = "cordial") -> Iterator[str]:
     port = free_port()
     exe = Path(sys.executable).with_name("cordial-bridge")
-    command = [str(exe), "emulate", "cordial", "--port", str(port), "--latency-ms", str(latency_ms)]
-    env = {**os.environ, "CORDIAL_API_KEY": API_KEY}
+    command = [str(exe), "emulate", kind, "--port", str(port), "--latency-ms", str(latency_ms)]
+    env = {**os.environ, "CORDIAL_API_KEY": API_KEY, "SEGMENT_WRITE_KEY": API_KEY}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -71,7 +81,7 @@ def emulator(latency_ms: float) -> Iterator[str]:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Cordial emulator did not start")
+                raise RuntimeError(f"the {kind} emulator did not start")
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -145,8 +155,28 @@ async def bench_raw(url: str, concurrency: int, seconds: float) -> tuple[int, in
         return await drive(send, concurrency, seconds)
 
 
+async def bench_segment(url: str, in_flight: int, seconds: float) -> tuple[int, int, float]:
+    """SegmentSink with `in_flight` concurrent senders (the runtime's max_in_flight plays this role)."""
+    settings = SegmentSettings(endpoint=url, write_key=Secret(API_KEY))
+    sink = SegmentSink(settings)
+    counter = iter(range(1 << 62))
+    try:
+
+        async def send() -> bool:
+            n = next(counter)
+            message = dict(SEGMENT_MESSAGE, anonymousId=f"c{n % 5000}", messageId=f"bench-{n}")
+            return isinstance(await sink.send(message), Sent)
+
+        return await drive(send, in_flight, seconds)
+    finally:
+        await sink.aclose()
+
+
 def run_one(mode: str, url: str, concurrency: int, seconds: float) -> tuple[int, int, float]:
-    if mode == "raw-aiohttp":
+    coro: Coroutine[Any, Any, tuple[int, int, float]]
+    if mode == "segment":
+        coro = bench_segment(url, concurrency, seconds)
+    elif mode == "raw-aiohttp":
         coro = bench_raw(url, concurrency, seconds)
     else:
         coro = bench_sink(url, concurrency, seconds, mode=mode)
@@ -164,7 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--modes", nargs="+", default=["sink", "raw-aiohttp"])
+    parser.add_argument("--modes", nargs="*", default=["sink", "raw-aiohttp"])
+    parser.add_argument(
+        "--segment-in-flight",
+        type=int,
+        nargs="*",
+        default=[2000],
+        help="also run SegmentSink with this many messages in flight (none: skip)",
+    )
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args(argv)
     results: list[dict[str, object]] = []
@@ -187,6 +224,26 @@ def main(argv: list[str] | None = None) -> int:
                         "concurrency": concurrency,
                         "requests_per_s": round(rate),
                         "client_cpu_us_per_request": round(cpu_us),
+                        "failed": failed,
+                    }
+                )
+    if args.segment_in_flight:
+        with emulator(args.latency_ms, "segment") as url:
+            print(f"Segment emulator at {url}, latency {args.latency_ms:g} ms")
+            for in_flight in args.segment_in_flight:
+                ok, failed, cpu = run_one("segment", url, in_flight, args.seconds)
+                rate = ok / args.seconds
+                cpu_us = cpu / max(ok + failed, 1) * 1e6
+                print(
+                    f"{'segment':<18} in flight {in_flight:>5}: {rate:>8.0f} messages/s"
+                    f"  client CPU {cpu_us:>5.1f} us/message  (failed {failed})"
+                )
+                results.append(
+                    {
+                        "mode": "segment",
+                        "in_flight": in_flight,
+                        "messages_per_s": round(rate),
+                        "client_cpu_us_per_message": round(cpu_us, 1),
                         "failed": failed,
                     }
                 )

@@ -2,7 +2,9 @@
 
 `send(message)` puts the message into the open batch and waits for that message's own Outcome.
 A batch is sent when the next message would break the count or byte limit, when it holds
-`batch_max_messages`, or `linger_ms` after its first message, whichever comes first. Several
+`batch_max_messages`, `linger_ms` after its first message, or as soon as it stops growing
+(no new message for `IDLE_FLUSH_S`): when every caller is already waiting on this batch,
+lingering longer only adds latency and caps throughput at in-flight / linger. Several
 batches can be in flight at once; the AIMD limit decides how many reach the wire.
 
 Outcomes per message: a 2xx → every message `Sent`; a retryable answer → the whole batch is
@@ -39,6 +41,8 @@ BATCH_ACTION: Final = "batch"
 CHECK_AUTH_ACTION: Final = "checkAuth"
 BISECT_STATUSES: Final = frozenset({400, 413})
 GZIP_LEVEL: Final = 6
+IDLE_FLUSH_S: Final = 0.01
+"""An open batch that has not grown for this long is sent without waiting out `linger_ms`."""
 _GZIP_HEADERS: Final = {"Content-Encoding": "gzip"}
 
 
@@ -96,6 +100,9 @@ class SegmentSink:
         )
         self._gzip = settings.gzip
         self._linger_s = max(0.0, settings.linger_ms / 1000)
+        self._idle_s = min(self._linger_s, IDLE_FLUSH_S)
+        self._deadline = 0.0
+        self._seen = 0
         self._builder: BatchBuilder[_Pending] = BatchBuilder(
             max_messages=settings.batch_max_messages, max_bytes=settings.batch_max_bytes
         )
@@ -158,7 +165,24 @@ class SegmentSink:
         if self._builder.full:
             self._dispatch()
         elif self._builder.count == 1:
-            self._timer = asyncio.get_running_loop().call_later(self._linger_s, self._dispatch)
+            loop = asyncio.get_running_loop()
+            self._deadline = loop.time() + self._linger_s
+            self._seen = 1
+            self._timer = loop.call_later(self._idle_s, self._tick)
+
+    def _tick(self) -> None:
+        """Send the open batch once it stops growing or its linger time is up; else look again."""
+        self._timer = None
+        count = self._builder.count
+        if count == 0:
+            return
+        loop = asyncio.get_running_loop()
+        remaining = self._deadline - loop.time()
+        if count == self._seen or remaining <= 0:
+            self._dispatch()
+            return
+        self._seen = count
+        self._timer = loop.call_later(min(self._idle_s, remaining), self._tick)
 
     def _dispatch(self) -> None:
         """Hand the open batch to a delivery task (no-op when it is empty)."""

@@ -112,6 +112,15 @@ async def test_linger_sends_a_partial_batch(sink_factory) -> None:
     assert [len(b) for b in recorder.batches] == [3]
 
 
+async def test_a_batch_that_stops_growing_goes_before_its_linger_time(sink_factory) -> None:
+    """All callers are waiting on this batch: nothing will join it, so it is sent (not after 60 s)."""
+    recorder = Recorder()
+    sink = sink_factory(recorder, linger_ms=60_000)
+    outcomes = await asyncio.wait_for(asyncio.gather(*(sink.send(message(n)) for n in range(7))), 5)
+    assert outcomes == [Sent(status=200, attempts=1)] * 7
+    assert [len(b) for b in recorder.batches] == [7]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     sizes=st.lists(st.integers(min_value=0, max_value=900), min_size=1, max_size=60),
