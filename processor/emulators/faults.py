@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,6 +96,11 @@ class FaultInjector:
         self.initial = dataclasses.replace(config) if config is not None else FaultConfig()
         self.config = dataclasses.replace(self.initial)
         self._rng = random.Random(self.config.seed)
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        """End every hang now and for good (server shutdown); safe to call from any thread."""
+        self._released.set()
 
     def update(self, changes: Mapping[str, object]) -> FaultConfig:
         new = updated_config(self.config, changes)
@@ -127,6 +133,16 @@ class FaultInjector:
                 return name
         return None
 
+    async def _hang(self, seconds: float) -> None:
+        # Short naps rather than one long sleep, so that a server shutting down is not held up.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self._released.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, 0.1))
+
     async def apply(self) -> Response | None:
         """Sleep the latency, then return a fault response, or None to let the request through."""
         delay = self._latency_s() if (self.config.latency_ms or self.config.jitter_ms) else 0.0
@@ -147,5 +163,5 @@ class FaultInjector:
             return json_response({"error": True, "message": "Internal Server Error (injected)"}, 500)
         if fault == "rate_503":
             return json_response({"error": True, "message": "Service Unavailable (injected)"}, 503)
-        await asyncio.sleep(self.config.timeout_hang_s)
+        await self._hang(self.config.timeout_hang_s)
         return json_response({"error": True, "message": "Gateway Timeout (injected)"}, 504)

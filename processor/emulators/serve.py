@@ -11,6 +11,7 @@ import importlib.util
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Literal
 
@@ -50,8 +51,16 @@ def _config(app: ASGIApp, host: str, port: int, *, log_level: str) -> uvicorn.Co
 class RunningServer:
     """An emulator serving in a daemon thread. `stop()` (or leaving the `with`) shuts it down."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, host: str, port: int) -> None:
+    def __init__(
+        self,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        host: str,
+        port: int,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         self._server = server
+        self._on_stop = on_stop
         self._thread = thread
         self.host = host
         self.port = port
@@ -59,6 +68,8 @@ class RunningServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the server to exit and wait for its thread; forced after half the timeout."""
+        if self._on_stop is not None:
+            self._on_stop()  # ends injected hangs, which would otherwise hold the shutdown
         self._server.should_exit = True
         self._thread.join(timeout / 2)
         if self._thread.is_alive():
@@ -95,7 +106,9 @@ def start_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Run
             sock.close()
             raise RuntimeError(f"emulator on {host}:{bound_port} did not start")
         time.sleep(0.005)
-    return RunningServer(server, thread, host, bound_port)
+    core = getattr(getattr(app, "state", None), "emulator", None)
+    release = getattr(getattr(core, "injector", None), "release", None)
+    return RunningServer(server, thread, host, bound_port, on_stop=release)
 
 
 def serve(app: ASGIApp, host: str, port: int) -> None:

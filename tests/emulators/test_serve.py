@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -57,3 +60,28 @@ class TestTimeoutOverSocket:
                 client.get("/api/checkAuth")
             assert client.post("/_emulator/faults", json={"rate_timeout": 0}).status_code == 200
             assert client.get("/api/checkAuth").status_code == 200
+
+    def test_stop_releases_a_hanging_request(self):
+        """Stopping the server ends an injected hang: the client gets its 504 instead of a dropped link."""
+        app = cordial.create_app(api_key="k", faults=FaultConfig(rate_timeout=1.0, timeout_hang_s=120))
+        server = start_in_thread(app)
+        outcome: list[object] = []
+
+        def hit() -> None:
+            try:
+                outcome.append(
+                    httpx.get(f"{server.url}/api/checkAuth", headers={"x-api-key": "k"}, timeout=60)
+                )
+            except httpx.HTTPError as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=hit)
+        thread.start()
+        with httpx.Client(base_url=server.url) as control:
+            while control.get("/_emulator/received").json()["count"] == 0:
+                time.sleep(0.01)
+        server.stop()
+        thread.join(30)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], httpx.Response)
+        assert outcome[0].status_code == 504
