@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -83,6 +83,19 @@ def updated_config(current: FaultConfig, changes: Mapping[str, object]) -> Fault
     return FaultConfig(**values)  # type: ignore[arg-type]
 
 
+_FAULT_ANSWERS = {
+    "rate_401": (401, "Unauthorized"),
+    "rate_429": (429, "Too Many Requests"),
+    "rate_500": (500, "Internal Server Error"),
+    "rate_503": (503, "Service Unavailable"),
+    "rate_timeout": (504, "Gateway Timeout"),
+}
+
+
+def _default_error(status: int, message: str) -> Response:
+    return json_response({"error": True, "message": message}, status)
+
+
 def _retry_after_header(seconds: float) -> str:
     # Retry-After takes whole seconds; round up so that a client never comes back too early.
     whole = int(seconds)
@@ -92,7 +105,10 @@ def _retry_after_header(seconds: float) -> str:
 class FaultInjector:
     """Applies the current FaultConfig to API requests. One per app; not thread-safe (one loop)."""
 
-    def __init__(self, config: FaultConfig | None = None) -> None:
+    def __init__(
+        self, config: FaultConfig | None = None, error: Callable[[int, str], Response] | None = None
+    ) -> None:
+        self._error = error or _default_error
         self.initial = dataclasses.replace(config) if config is not None else FaultConfig()
         self.config = dataclasses.replace(self.initial)
         self._rng = random.Random(self.config.seed)
@@ -151,17 +167,10 @@ class FaultInjector:
         fault = self._draw()
         if fault is None:
             return None
-        if fault == "rate_401":
-            return json_response({"error": True, "message": "Unauthorized (injected)"}, 401)
-        if fault == "rate_429":
-            return json_response(
-                {"error": True, "message": "Too Many Requests (injected)"},
-                429,
-                headers={"Retry-After": _retry_after_header(self.config.retry_after_s)},
-            )
-        if fault == "rate_500":
-            return json_response({"error": True, "message": "Internal Server Error (injected)"}, 500)
-        if fault == "rate_503":
-            return json_response({"error": True, "message": "Service Unavailable (injected)"}, 503)
-        await self._hang(self.config.timeout_hang_s)
-        return json_response({"error": True, "message": "Gateway Timeout (injected)"}, 504)
+        if fault == "rate_timeout":
+            await self._hang(self.config.timeout_hang_s)
+        status, message = _FAULT_ANSWERS[fault]
+        response = self._error(status, f"{message} (injected)")
+        if status == 429:
+            response.headers["Retry-After"] = _retry_after_header(self.config.retry_after_s)
+        return response

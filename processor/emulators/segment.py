@@ -35,6 +35,10 @@ _OK = orjson.dumps({"success": True})
 _UNAUTHORIZED = orjson.dumps({"success": False, "message": "Unauthorized: invalid write key"})
 
 
+def _error(status: int, message: str) -> Response:
+    return json_response({"success": False, "message": message}, status)
+
+
 def _bad(message: str, errors: list[str] | None = None) -> Response:
     body: dict[str, object] = {"success": False, "message": message}
     if errors:
@@ -143,11 +147,11 @@ def create_app(
     """Build the Segment emulator."""
     state = SegmentState(max_recorded)
     core = EmulatorCore(
-        FaultInjector(faults),
+        FaultInjector(faults, error=_error),
         Recorder(max_recorded, redact=_redact),
         state.snapshot,
         state.reset,
-        error=lambda status, message: json_response({"success": False, "message": message}, status),
+        error=_error,
     )
     recorder = core.recorder
     key_bytes = write_key.encode()

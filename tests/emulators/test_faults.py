@@ -132,6 +132,11 @@ class TestFaultsOnTheApi:
         ) as c:
             r = await c.post("/v1/batch", json={"batch": []})
             assert r.status_code == 503
+            assert r.json()["success"] is False
+            await c.post("/_emulator/faults", json={"rate_503": 0, "rate_429": 1.0, "retry_after_s": 7})
+            r = await c.post("/v1/batch", json={"batch": []})
+            assert r.status_code == 429
+            assert r.headers["Retry-After"] == "7"
             assert (await c.get("/_emulator/state")).json()["accepted"] == 0
 
 
