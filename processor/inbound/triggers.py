@@ -10,9 +10,10 @@ Grammar (keywords are case-insensitive)::
     value      := "string" | number | true | false | null
 
 A trigger is parsed once (`parse_trigger`, a hand-written tokenizer and recursive-descent
-parser; nothing is ever evaluated as code) into a small tree of frozen dataclasses, and
-evaluated against each message by `matches`, a pure function. A parse error is a
-`TriggerSyntaxError` carrying the 1-based line and column of the offending token.
+parser; nothing is ever evaluated as code) into a small tree of frozen dataclasses, compiled
+once into a predicate (`compile_condition`) and evaluated against each message as a pure
+function. A parse error is a `TriggerSyntaxError` carrying the 1-based line and column of the
+offending token.
 
 Semantics: `=` is JSON equality (a string never equals a number, `true` never equals 1);
 `!=` is its negation, so it holds when the field is absent; `exists` holds when the field is
