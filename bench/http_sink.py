@@ -5,7 +5,7 @@
 
 The emulator runs in its own process (`cordial-bridge emulate cordial`), so client and server do
 not share a GIL. Modes:
-  sink                CordialSink as the runtime builds it (aiohttp directly, AIMD limit, retries)
+  sink                CordialSink as the runtime builds it (aiohttp directly, AIMD limit, metrics)
   raw-aiohttp         a bare aiohttp loop: the client-side ceiling, to see what the sink costs
   sink-httpx-aiohttp  CordialSink through httpx on the httpx-aiohttp transport (the other design)
   sink-httpcore       CordialSink through httpx's default transport (SPEC §1's slow case)
@@ -31,10 +31,12 @@ import aiohttp
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
+from prometheus_client import CollectorRegistry
 
 from processor.config.secrets import Secret
 from processor.config.settings import CordialSettings, HttpSettings, SegmentSettings
 from processor.inbound.requests import CordialRequest
+from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import Sent
 from processor.sinks.cordial import CordialSink
 from processor.sinks.segment import SegmentSink
@@ -131,7 +133,7 @@ async def bench_sink(url: str, concurrency: int, seconds: float, *, mode: str) -
         transport = httpx.AsyncHTTPTransport(limits=limits)
     elif mode == "sink-httpx-aiohttp":
         transport = AiohttpTransport(limits=limits)
-    sink = CordialSink(settings, transport=transport)
+    sink = CordialSink(settings, transport=transport, metrics=BridgeMetrics(CollectorRegistry()))
     try:
 
         async def send() -> bool:
@@ -158,7 +160,7 @@ async def bench_raw(url: str, concurrency: int, seconds: float) -> tuple[int, in
 async def bench_segment(url: str, in_flight: int, seconds: float) -> tuple[int, int, float]:
     """SegmentSink with `in_flight` concurrent senders (the runtime's max_in_flight plays this role)."""
     settings = SegmentSettings(endpoint=url, write_key=Secret(API_KEY))
-    sink = SegmentSink(settings)
+    sink = SegmentSink(settings, metrics=BridgeMetrics(CollectorRegistry()))
     counter = iter(range(1 << 62))
     try:
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
+from prometheus_client import Counter, Histogram
 
 from processor.config.settings import HttpSettings
 from processor.errors import ErrorClass
@@ -60,6 +61,8 @@ class Requester:
         self.limiter = limiter
         self.metrics = metrics
         self._timing = timing or Timing()
+        self._labelled: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        self._in_flight = metrics.http_in_flight.labels(direction) if metrics is not None else None
 
     async def send(
         self,
@@ -123,13 +126,13 @@ class Requester:
         headers: Mapping[str, str] | None,
     ) -> Outcome:
         body = content() if callable(content) else content
-        metrics = self.metrics
-        async with self.limiter.slot() as permit:
-            if metrics is None:
+        in_flight = self._in_flight
+        if in_flight is None:
+            async with self.limiter.slot() as permit:
                 outcome = await self.exchange(method, url, action=action, content=body, headers=headers)
                 permit.signal = _signal(outcome)
-                return outcome
-            in_flight = metrics.http_in_flight.labels(self.direction)
+            return outcome
+        async with self.limiter.slot() as permit:
             in_flight.inc()
             started = time.perf_counter()
             try:
@@ -138,10 +141,23 @@ class Requester:
                 in_flight.dec()
             permit.signal = _signal(outcome)
         elapsed = time.perf_counter() - started
-        status = _status_label(outcome)
-        metrics.http_requests.labels(self.direction, action, status).inc()
-        metrics.http_request_duration.labels(self.direction, action, status).observe(elapsed)
+        counter, histogram = self._children(action, _status_label(outcome))
+        counter.inc()
+        histogram.observe(elapsed)
         return outcome
+
+    def _children(self, action: str, status: str) -> tuple[Counter, Histogram]:
+        """The labelled metric children, looked up once per (action, status) rather than per request."""
+        key = (action, status)
+        children = self._labelled.get(key)
+        if children is None:
+            assert self.metrics is not None
+            children = (
+                self.metrics.http_requests.labels(self.direction, action, status),
+                self.metrics.http_request_duration.labels(self.direction, action, status),
+            )
+            self._labelled[key] = children
+        return children
 
 
 def _status_label(outcome: Outcome) -> str:
