@@ -1,4 +1,8 @@
-"""The HTTP edge: the client factory, and the one place where answers and failures become Outcomes.
+"""The HTTP edge: the client factories, and the one place where answers and failures become Outcomes.
+
+`make_session` builds the aiohttp session the sinks use by default (`sinks/exchange.py` says
+why); `make_client` builds an httpx client on the httpx-aiohttp transport for everything else
+(and for sinks handed a transport, such as `httpx.MockTransport` in tests).
 
 Classification follows SPEC §5::
 
