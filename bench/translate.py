@@ -138,8 +138,8 @@ def cordial_corpus(n: int, rng: random.Random) -> list[dict[str, object]]:
 
 def rate(
     label: str,
-    values: Sequence[bytes],
-    decode: Callable[[bytes], object],
+    values: Sequence[Any],
+    decode: Callable[[Any], object],
     translate: Callable[[object], object],
     repeat: int = 3,
 ) -> dict[str, object]:
