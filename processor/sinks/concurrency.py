@@ -63,6 +63,7 @@ class AimdLimiter:
         self._generation = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._on_change = on_change
+        self._held: dict[asyncio.Task[object] | None, list[Permit]] = {}
         if on_change is not None:
             on_change(self.limit)
 
@@ -121,6 +122,25 @@ class AimdLimiter:
     def slot(self) -> _Slot:
         """`async with limiter.slot() as permit:`; set `permit.signal` before leaving."""
         return _Slot(self)
+
+    async def __aenter__(self) -> Permit:
+        """`async with limiter as permit:` — the same as `slot()`, tracked per task."""
+        permit = await self.acquire()
+        self._held.setdefault(asyncio.current_task(), []).append(permit)
+        return permit
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        task = asyncio.current_task()
+        stack = self._held[task]
+        permit = stack.pop()
+        if not stack:
+            del self._held[task]
+        self.release(permit, None if exc is None else Signal.NEUTRAL)
 
     def _wake(self) -> None:
         while self._waiters and self._in_use < self.limit:

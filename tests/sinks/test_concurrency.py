@@ -111,3 +111,21 @@ def test_from_settings_uses_the_bounds() -> None:
 def test_bad_bounds_refused(low: int, high: int) -> None:
     with pytest.raises(ValueError):
         AimdLimiter(min_limit=low, max_limit=high)
+
+
+async def test_limiter_is_itself_an_async_context_manager() -> None:
+    limiter = AimdLimiter(min_limit=1, max_limit=4, initial=2)
+
+    async def overloaded() -> None:
+        async with limiter as permit:
+            permit.signal = Signal.OVERLOAD
+            await asyncio.sleep(0)
+
+    async with limiter as outer:
+        outer.signal = Signal.SUCCESS
+        assert limiter.in_flight == 1
+        await asyncio.gather(overloaded())
+        assert limiter.in_flight == 1
+        assert limiter.limit == 1  # halved by the overload in the other task
+    assert limiter.in_flight == 0
+    assert limiter.limit == 2  # the outer success adds 1/limit
