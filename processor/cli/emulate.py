@@ -102,7 +102,15 @@ def emulate() -> None:
     multiple=True,
     help="A contact attribute the account knows (repeatable); others are ignored. Default: all.",
 )
-def cordial(api_key_env: str, known_attributes: tuple[str, ...], **options: Any) -> None:
+@click.option(
+    "--reject-unknown-attributes",
+    is_flag=True,
+    help="With --known-attribute: refuse (400) other attributes unless the live integration says "
+    "contactsErrorHandling: ignoreMissingAttributes.",
+)
+def cordial(
+    api_key_env: str, known_attributes: tuple[str, ...], reject_unknown_attributes: bool, **options: Any
+) -> None:
     """Emulate Cordial's ingest service and its integration admin API."""
     from processor.emulators.cordial import create_app
     from processor.emulators.serve import serve
@@ -112,6 +120,7 @@ def cordial(api_key_env: str, known_attributes: tuple[str, ...], **options: Any)
         api_key=key,
         faults=_faults(options),
         known_attributes=known_attributes or None,
+        reject_unknown_attributes=reject_unknown_attributes,
         max_recorded=options["max_recorded"],
     )
     click.echo(f"Cordial emulator on http://{options['host']}:{options['port']}", err=True)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from processor.emulators import cordial_checks as checks
 from processor.emulators.control import MAX_BODY_BYTES, EmulatorCore
 from processor.emulators.cordial_admin import basic_auth_ok, validate_integration
-from processor.emulators.cordial_state import CordialState
+from processor.emulators.cordial_state import CordialState, UnknownAttributes
 from processor.emulators.faults import FaultConfig, FaultInjector
 from processor.emulators.recorder import Entry, Recorder
 from processor.emulators.wire import BadJSON, json_response, parse_object, raw_json_response
@@ -61,16 +61,19 @@ def create_app(
     faults: FaultConfig | None = None,
     on_activity: ActivityHook | None = None,
     known_attributes: Iterable[str] | None = None,
+    reject_unknown_attributes: bool = False,
     max_recorded: int = 100_000,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """Build the Cordial emulator (ingest and admin routes on one app).
 
     `known_attributes=None` accepts every contact attribute; otherwise others are ignored and
-    named in the answer. `on_activity` receives each accepted createContactactivity body; it runs
-    on the server's event loop, so it must not block (errors in it are logged, not answered).
+    named in the answer, or, with `reject_unknown_attributes`, refused with a 400 unless the live
+    segment integration has `contactsErrorHandling: ignoreMissingAttributes`.
+    `on_activity` receives each accepted createContactactivity body; it runs on the server's
+    event loop, so it must not block (errors in it are logged, not answered).
     """
-    state = CordialState(known_attributes)
+    state = CordialState(known_attributes, reject_unknown_attributes=reject_unknown_attributes)
     core = EmulatorCore(
         FaultInjector(faults),
         Recorder(max_recorded),
@@ -103,7 +106,10 @@ def create_app(
         problems = spec[0](body)
         if problems:
             return _error(400, f"{action}: invalid request", problems)
-        result = spec[1](state, body)
+        try:
+            result = spec[1](state, body)
+        except UnknownAttributes as exc:
+            return _error(400, f"{action}: unknown attributes", exc.problems)
         if on_activity is not None and action == "createContactactivity":
             try:
                 on_activity(body)

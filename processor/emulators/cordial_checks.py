@@ -6,12 +6,15 @@ The checks are about types and presence only; the state logic trusts them afterw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 Body = Mapping[str, object]
 Problems = list[str]
 
 IDENTITY_FIELDS = ("segmentIdKey", "segmentId", "anonymousId", "userIdentities")
+EMAIL_PATH = "channels.email.address"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def is_int(value: object) -> bool:
@@ -49,6 +52,8 @@ def check_identity(body: Body) -> Problems:
                     problems.append("userIdentities: identifier paths must be non-empty")
                 elif value is not None and not is_id(value):
                     problems.append(f"userIdentities.{path}: must be a string")
+                elif path == EMAIL_PATH and isinstance(value, str) and value and not _EMAIL.match(value):
+                    problems.append(f"userIdentities.{path}: must be a valid e-mail address")
     has_identity = isinstance(identities, dict) and any(is_id(v) for v in identities.values())
     if not problems and not (has_identity or is_id(body.get("segmentId")) or is_id(body.get("anonymousId"))):
         problems.append("a contact identifier is required (userIdentities, segmentId or anonymousId)")

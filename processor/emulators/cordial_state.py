@@ -24,11 +24,28 @@ def _s(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-class CordialState:
-    """In-memory account state. `known_attributes=None` accepts every attribute."""
+class UnknownAttributes(ValueError):
+    """An upsert names attributes the account does not have, and the account does not ignore them."""
 
-    def __init__(self, known_attributes: Iterable[str] | None = None) -> None:
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.problems = [f"attributes.{name}: unknown attribute" for name in names]
+
+
+class CordialState:
+    """In-memory account state.
+
+    `known_attributes=None` accepts every attribute. With a set, other attributes are ignored
+    (and named in the answer); with `reject_unknown_attributes` they fail the upsert with a 400
+    instead, unless the live segment integration says `contactsErrorHandling:
+    ignoreMissingAttributes`, which is what that setting is for.
+    """
+
+    def __init__(
+        self, known_attributes: Iterable[str] | None = None, *, reject_unknown_attributes: bool = False
+    ) -> None:
         self.known_attributes = frozenset(known_attributes) if known_attributes is not None else None
+        self.reject_unknown_attributes = reject_unknown_attributes
         self.reset()
 
     def reset(self) -> None:
@@ -106,17 +123,28 @@ class CordialState:
     # -- actions --------------------------------------------------------------------------
 
     def upsert_contact(self, body: Body) -> dict[str, object]:
-        contact = self.find_or_create(body)
-        ignored: list[str] = []
         attributes = body.get("attributes")
-        if isinstance(attributes, dict):
-            known = self.known_attributes
-            for name, value in attributes.items():
-                if known is not None and name not in known and not name.startswith("channels."):
-                    ignored.append(name)
-                    continue
+        attributes = attributes if isinstance(attributes, dict) else {}
+        known = self.known_attributes
+        unknown = (
+            []
+            if known is None
+            else [n for n in attributes if n not in known and not n.startswith("channels.")]
+        )
+        if unknown and self.reject_unknown_attributes and not self._ignores_missing_attributes():
+            raise UnknownAttributes(unknown)
+        contact = self.find_or_create(body)
+        skip = set(unknown)
+        for name, value in attributes.items():
+            if name not in skip:
                 contact["attributes"][name] = value
-        return {"success": True, "cID": contact["cID"], "ignoredAttributes": ignored}
+        return {"success": True, "cID": contact["cID"], "ignoredAttributes": unknown}
+
+    def _ignores_missing_attributes(self) -> bool:
+        integration = self.integrations.get("segment")
+        return integration is not None and (
+            integration.get("contactsErrorHandling") == "ignoreMissingAttributes"
+        )
 
     def create_activity(self, body: Body) -> dict[str, object]:
         contact = self.find_or_create(body)

@@ -102,6 +102,30 @@ class TestContacts:
             assert attributes["fname"] == "A"
             assert "shoe" not in attributes
 
+    async def test_strict_account_refuses_unknown_attributes_until_integration_ignores_them(self):
+        """contactsErrorHandling: ignoreMissingAttributes on the live integration turns a 400 into a drop."""
+        app = create_app(api_key=KEY, known_attributes={"fname"}, reject_unknown_attributes=True)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://c", headers={"x-api-key": KEY}
+        ) as client:
+            body = ident(attributes={"fname": "A", "shoe": 42})
+            r = await post(client, "upsertContact", body)
+            assert r.status_code == 400
+            assert r.json()["errors"] == ["attributes.shoe: unknown attribute"]
+            assert (await state(client))["contacts"] == []
+            config = {"name": "segment", "enabled": True, "contactsErrorHandling": "ignoreMissingAttributes"}
+            created = await client.post("/api/integrations/segment", json=config, auth=(KEY, ""))
+            assert created.status_code == 201
+            r = await post(client, "upsertContact", body)
+            assert r.status_code == 200
+            assert r.json()["ignoredAttributes"] == ["shoe"]
+
+    @pytest.mark.parametrize("email", ["not-an-email", "a@b", "a b@c.com", "@x.com"])
+    async def test_invalid_email_identity_is_400(self, client, email):
+        r = await post(client, "upsertContact", {"userIdentities": {"channels.email.address": email}})
+        assert r.status_code == 400
+        assert r.json()["errors"] == ["userIdentities.channels.email.address: must be a valid e-mail address"]
+
     async def test_nulls_inside_attributes_are_stored_untouched(self, client):
         await post(client, "upsertContact", ident(attributes={"nick": None, "note": ""}))
         attributes = (await state(client))["contacts"][0]["attributes"]
