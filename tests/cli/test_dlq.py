@@ -6,7 +6,9 @@ straight to `<topic>.dlq`.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +20,8 @@ from click.testing import CliRunner
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from processor.cli import cli
+from processor.cli import dlq as dlq_cli
 from processor.runtime import headers as h
-
-pytestmark = pytest.mark.kafka
 
 HOUR_MS = 3_600_000
 
@@ -156,6 +157,7 @@ def _fill_inbound(env: DlqEnv) -> None:
     )
 
 
+@pytest.mark.kafka
 class TestStats:
     def test_counts_by_class_action_status_and_age(self, env: DlqEnv) -> None:
         _fill_inbound(env)
@@ -189,6 +191,7 @@ class TestStats:
         assert "not a time" in result.output
 
 
+@pytest.mark.kafka
 class TestInspect:
     def _records(self, env: DlqEnv, *args: str) -> list[dict[str, Any]]:
         out = _run(env, "inspect", "--direction", "inbound", "--format", "json", *args)
@@ -224,6 +227,7 @@ class TestInspect:
         assert '"userId": "u9"' in out
 
 
+@pytest.mark.kafka
 class TestReplay:
     def test_round_trip_preserves_key_value_partition_and_marks_cb_replayed(self, env: DlqEnv) -> None:
         env.produce(env.inbound_dlq, key=b"u1", value=b'{"n": 1}', original_partition=2, dlq_partition=1)
@@ -306,3 +310,27 @@ class TestReplay:
     def test_bad_rate_is_a_usage_error(self, env: DlqEnv) -> None:
         result = CliRunner().invoke(cli, ["dlq", "replay", "--config", str(env.config), "--rate", "fast"])
         assert result.exit_code == 2
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class TestProgressBar:
+    def test_bar_on_a_terminal_for_long_replays_only(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A terminal and a long replay get a bar on stderr; short replays, JSON and pipes do not."""
+        tty = FakeTTY()
+        monkeypatch.setattr(sys, "stderr", tty)
+        with dlq_cli._progress("text", "x.dlq", lambda: 10) as advance:
+            assert advance is None
+        with dlq_cli._progress("json", "x.dlq", lambda: 10_000) as advance:
+            assert advance is None
+        with dlq_cli._progress("text", "x.dlq", lambda: 10_000) as advance:
+            assert advance is not None
+            for _ in range(300):
+                advance(None)  # type: ignore[arg-type]
+        assert "replaying x.dlq" in tty.getvalue()
+        monkeypatch.setattr(sys, "stderr", io.StringIO())
+        with dlq_cli._progress("text", "x.dlq", lambda: 10_000) as advance:
+            assert advance is None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka import KafkaError, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from processor.codecs import make_codec
+from processor.config.settings import SchemaRegistrySettings, TopicSettings
 from processor.ops.metrics import BridgeMetrics
 from processor.records import SourceRecord
 from processor.runtime import headers as h
@@ -296,3 +299,11 @@ class TestTimesAndViews:
         assert decode_value(b'{"a": 1}') == ("json", {"a": 1})
         assert decode_value(b"\x00\x01") == ("base64", "AAE=")
         assert decode_value(None) == ("null", None)
+
+    def test_decode_value_with_an_avro_topic_codec(self) -> None:
+        """Avro (Confluent framing) decodes through the topic's codec; other bytes fall back."""
+        schema = Path(__file__).resolve().parents[2] / "processor" / "schemas" / "segment_message.avsc"
+        codec = make_codec(TopicSettings("segment-inbound", "avro", str(schema)), SchemaRegistrySettings())
+        message = {"type": "identify", "userId": "u1", "traits": {"email": "a@b.com"}}
+        assert decode_value(codec.encode(message), codec) == ("avro", message)
+        assert decode_value(b"\xff\x00", codec) == ("base64", "/wA=")
