@@ -23,7 +23,7 @@ from processor.emulators.control import MAX_BODY_BYTES, EmulatorCore
 from processor.emulators.cordial_admin import basic_auth_ok, validate_integration
 from processor.emulators.cordial_state import CordialState, UnknownAttributes
 from processor.emulators.faults import FaultConfig, FaultInjector
-from processor.emulators.recorder import Entry, Recorder
+from processor.emulators.recorder import DEFAULT_MAX_BYTES, Entry, Recorder
 from processor.emulators.wire import BadJSON, json_response, parse_object, raw_json_response
 
 log = structlog.get_logger(__name__)
@@ -63,6 +63,7 @@ def create_app(
     known_attributes: Iterable[str] | None = None,
     reject_unknown_attributes: bool = False,
     max_recorded: int = 100_000,
+    max_recorded_bytes: int = DEFAULT_MAX_BYTES,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """Build the Cordial emulator (ingest and admin routes on one app).
@@ -72,11 +73,13 @@ def create_app(
     segment integration has `contactsErrorHandling: ignoreMissingAttributes`.
     `on_activity` receives each accepted createContactactivity body; it runs on the server's
     event loop, so it must not block (errors in it are logged, not answered).
+    The received log keeps the last `max_recorded` requests within `max_recorded_bytes` of
+    bodies; `dropped` in its answer counts what fell out.
     """
     state = CordialState(known_attributes, reject_unknown_attributes=reject_unknown_attributes)
     core = EmulatorCore(
         FaultInjector(faults),
-        Recorder(max_recorded),
+        Recorder(max_recorded, max_bytes=max_recorded_bytes),
         state.snapshot,
         state.reset,
         max_body_bytes=max_body_bytes,

@@ -49,6 +49,7 @@ class Recorder:
         self._bytes = 0
         self._redact = redact
         self.count = 0
+        self.dropped = 0
         self.by_path: dict[str, int] = {}
 
     def begin(self, method: str, path: str, body: bytes) -> Entry:
@@ -72,6 +73,7 @@ class Recorder:
         while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
             old = entries.popleft()
             old.dropped = True
+            self.dropped += 1
             self._bytes -= len(old.body)
 
     def reset(self) -> None:
@@ -80,6 +82,7 @@ class Recorder:
         self._entries.clear()
         self._bytes = 0
         self.count = 0
+        self.dropped = 0
         self.by_path = {}
 
     def view(self, since: int = 0, limit: int | None = None) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class Recorder:
             selected.append(entries[i])
         return {
             "count": self.count,
+            "dropped": self.dropped,
             "by_path": dict(self.by_path),
             "requests": [self._render(e) for e in selected],
         }

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from processor.emulators.control import EmulatorCore
 from processor.emulators.faults import FaultConfig, FaultInjector
-from processor.emulators.recorder import Entry, Recorder
+from processor.emulators.recorder import DEFAULT_MAX_BYTES, Entry, Recorder
 from processor.emulators.wire import BadJSON, json_response, parse_object, raw_json_response
 
 MAX_REQUEST_BYTES = 500 * 1024
@@ -142,13 +142,18 @@ def _basic_user(header: str) -> str | None:
 
 
 def create_app(
-    *, write_key: str, faults: FaultConfig | None = None, max_recorded: int = 100_000
+    *,
+    write_key: str,
+    faults: FaultConfig | None = None,
+    max_recorded: int = 100_000,
+    max_recorded_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Starlette:
-    """Build the Segment emulator."""
+    """Build the Segment emulator. The received log and the stored messages keep the last
+    `max_recorded` entries (the log also within `max_recorded_bytes` of bodies)."""
     state = SegmentState(max_recorded)
     core = EmulatorCore(
         FaultInjector(faults, error=_error),
-        Recorder(max_recorded, redact=_redact),
+        Recorder(max_recorded, redact=_redact, max_bytes=max_recorded_bytes),
         state.snapshot,
         state.reset,
         error=_error,

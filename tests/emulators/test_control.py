@@ -73,7 +73,7 @@ class TestReceived:
         r = await client.post("/_emulator/reset")
         assert r.status_code == 200
         view = (await client.get("/_emulator/received")).json()
-        assert view == {"count": 0, "by_path": {}, "requests": []}
+        assert view == {"count": 0, "dropped": 0, "by_path": {}, "requests": []}
         assert (await client.get("/_emulator/state")).json()["contacts"] == []
         await client.get("/api/checkAuth")
         assert (await client.get("/_emulator/received")).json()["requests"][0]["seq"] == 1
@@ -98,6 +98,7 @@ class TestRecorderBounds:
             recorder.begin("POST", "/v1/batch", b"x" * 100)
         view = recorder.view()
         assert view["count"] == 5
+        assert view["dropped"] == 3
         assert [r["seq"] for r in view["requests"]] == [4, 5]
 
     def test_replaced_body_counts_against_the_budget(self):
