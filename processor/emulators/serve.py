@@ -44,6 +44,9 @@ def _config(app: ASGIApp, host: str, port: int, *, log_level: str) -> uvicorn.Co
         log_level=log_level,
         server_header=False,
         timeout_graceful_shutdown=2,
+        # Real APIs sit behind load balancers with ~60 s idle timeouts; uvicorn's 5 s default would
+        # close pooled connections under clients that pause (backoff) and cause spurious resets.
+        timeout_keep_alive=75,
         backlog=4096,
     )
 
