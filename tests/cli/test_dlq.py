@@ -179,9 +179,18 @@ class TestStats:
         assert only["total"] == 2
         assert only["by_error_class"] == {"invalid_json": 1, "validation": 1}
 
-    def test_missing_dlq_topic_counts_zero_and_text_output(self, env: DlqEnv) -> None:
+    def test_empty_dlq_counts_zero_and_text_output(self, env: DlqEnv) -> None:
         text = _run(env, "stats", "--direction", "outbound")
         assert f"{env.outbound_dlq}: 0 records" in text
+
+    def test_missing_dlq_topic_counts_zero(self, env: DlqEnv, unique_name) -> None:
+        """A DLQ that was never created is empty, not an error (and is not created by looking)."""
+        missing = unique_name("never-created")
+        env.config.write_text(env.config.read_text().replace(env.outbound, missing))
+        (stats,) = _json(env, "stats", "--direction", "outbound")
+        assert (stats["topic"], stats["total"]) == (f"{missing}.dlq", 0)
+        (replayed,) = _json(env, "replay", "--direction", "outbound")
+        assert replayed["scanned"] == 0
 
     def test_bad_since_is_a_usage_error(self, env: DlqEnv) -> None:
         result = CliRunner().invoke(
