@@ -153,15 +153,20 @@ async def test_burst_of_503_and_429_goes_through_retries_and_retry_topics(
         emulators.segment_client.set_faults(rate_503=0, rate_429=0)
         await poll_until(everything_arrived, timeout_s=60, what="every event after the burst")
         assert running.sample("cordial_bridge_records_retried_total") > 0
-    # Both kinds of failure were really answered, and retried in-process before a retry topic.
-    for client in (emulators.cordial_client, emulators.segment_client):
-        statuses = status_counts(client.received())
-        assert statuses.get(503, 0) > 0
-        assert statuses.get(429, 0) > 0
     tail.drain(0.3)
     retry_records = [
         r for d in ("inbound", "outbound") for t in bridge.retry_topics(d) for r in tail.records(t)
     ]
+    # Both kinds of failure were really answered, and records were tried again in-process before
+    # going to a retry topic: more failed calls than retry records. (Not two per record: a 429
+    # whose Retry-After exceeds backoff_max_s goes to the retry topic at once, by design.)
+    for client, direction in ((emulators.cordial_client, "inbound"), (emulators.segment_client, "outbound")):
+        statuses = status_counts(client.received())
+        assert statuses.get(503, 0) > 0
+        assert statuses.get(429, 0) > 0
+        if direction == "inbound":  # outbound batches several records into one call
+            retried = sum(tail.count(t) for t in bridge.retry_topics(direction))
+            assert statuses[503] + statuses[429] > retried
     for record in retry_records:
         assert record.headers["cb-error-class"] in ("http_5xx", "http_429")
         assert int(record.headers["cb-attempt"]) >= 1
