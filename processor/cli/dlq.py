@@ -295,7 +295,7 @@ def replay(
         click.echo(
             f"{result.topic}: {verb} {result.replayed} of {result.scanned} scanned ({targets}); "
             f"skipped {result.skipped_replayed} already replayed, "
-            f"{result.unroutable} without an original topic"
+            f"{result.unroutable} not replayable (no original topic or value not kept)"
         )
 
 

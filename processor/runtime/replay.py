@@ -55,7 +55,9 @@ class ReplayOptions:
     from_beginning: bool = False
     """Ignore the saved progress and rescan the whole DLQ."""
     batch_size: int = 500
-    """Records produced between two progress commits."""
+    """Records produced between two progress commits (whichever comes first with the interval)."""
+    commit_interval_s: float = 5.0
+    """Longest time between two progress commits while records are being produced (slow `--rate`)."""
     flush_timeout_s: float = 60.0
 
 
@@ -69,7 +71,8 @@ class ReplayResult:
     """Delivered to the original topic (dry run: would have been)."""
     skipped_replayed: int = 0
     unroutable: int = 0
-    """Matching records without a `cb-original-topic` (nowhere to send them)."""
+    """Matching records that cannot be replayed: no `cb-original-topic`, or the value was not kept
+    (`cb-value-omitted`: too large for the DLQ; the original is still at its source offset)."""
     by_topic: Counter[str] = field(default_factory=Counter)
     committed: dict[int, int] = field(default_factory=dict)
 
@@ -197,6 +200,7 @@ class Replayer:
         on_scanned: Callable[[DlqRecord], None] | None,
     ) -> None:
         in_batch = 0
+        last_settle = self.clock()
         for rec in records:
             result.scanned += 1
             positions[rec.record.partition] = rec.record.next_offset
@@ -208,7 +212,7 @@ class Replayer:
                 result.skipped_replayed += 1
                 continue
             target = rec.original_topic
-            if target is None:
+            if target is None or h.VALUE_OMITTED in rec.headers:
                 result.unroutable += 1
                 continue
             result.matched += 1
@@ -220,9 +224,10 @@ class Replayer:
             else:
                 self._produce(rec, target, deliveries)
                 in_batch += 1
-                if in_batch >= options.batch_size:
+                if in_batch >= options.batch_size or self.clock() - last_settle >= options.commit_interval_s:
                     self._settle(deliveries, positions, result, options)
                     in_batch = 0
+                    last_settle = self.clock()
             if options.limit is not None and result.matched >= options.limit:
                 return
 

@@ -195,6 +195,43 @@ class TestReplayer:
         _replayer(consumer, FakeProducer()).run(DlqFilter(), ReplayOptions(batch_size=2))
         assert [c[0].offset for c in consumer.commits] == [2, 4, 5]
 
+    def test_slow_replays_commit_on_an_interval_too(self) -> None:
+        """With a low --rate, progress is saved every commit_interval_s, not only every batch."""
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            now[0] += seconds
+
+        consumer = FakeConsumer([_record(i) for i in range(4)])
+        replayer = _replayer(consumer, FakeProducer(), clock=lambda: now[0], sleep=sleep)
+        replayer.run(DlqFilter(), ReplayOptions(rate_per_s=1, commit_interval_s=2, batch_size=100))
+        assert [c[0].offset for c in consumer.commits] == [3, 4]
+
+    def test_interrupted_replay_resumes_after_the_last_saved_batch(self) -> None:
+        """An interrupt loses only unsaved progress: the next run starts at the last commit."""
+        records = [_record(i, key=f"k{i}".encode()) for i in range(5)]
+        consumer = FakeConsumer(records)
+
+        class Interrupting(FakeProducer):
+            def produce(self, topic: str, **kwargs: Any) -> None:
+                if len(self.produced) == 3:
+                    raise KeyboardInterrupt
+                super().produce(topic, **kwargs)
+
+        with pytest.raises(KeyboardInterrupt):
+            _replayer(consumer, Interrupting()).run(DlqFilter(), ReplayOptions(batch_size=2))
+        assert consumer.committed_offset == 2
+        producer = FakeProducer()
+        result = _replayer(consumer, producer).run(DlqFilter(), ReplayOptions(batch_size=2))
+        assert [p["key"] for p in producer.produced] == [b"k2", b"k3", b"k4"]
+        assert result.replayed == 3
+
+    def test_value_omitted_records_are_not_replayed(self) -> None:
+        consumer = FakeConsumer([_record(0, hdr={h.VALUE_OMITTED: "2000000"}), _record(1)])
+        producer = FakeProducer()
+        result = _replayer(consumer, producer).run(DlqFilter(), ReplayOptions())
+        assert (result.unroutable, result.replayed, len(producer.produced)) == (1, 1, 1)
+
     def test_unknown_original_partition_is_left_to_the_partitioner(self) -> None:
         consumer = FakeConsumer([_record(0, hdr={h.ORIGINAL_PARTITION: "9"})])
         producer = FakeProducer()
