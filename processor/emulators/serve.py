@@ -43,6 +43,7 @@ def _config(app: ASGIApp, host: str, port: int, *, log_level: str) -> uvicorn.Co
         access_log=False,
         log_level=log_level,
         server_header=False,
+        proxy_headers=False,  # loopback tool: no X-Forwarded-* rewriting per request
         timeout_graceful_shutdown=2,
         # Real APIs sit behind load balancers with ~60 s idle timeouts; uvicorn's 5 s default would
         # close pooled connections under clients that pause (backoff) and cause spurious resets.
