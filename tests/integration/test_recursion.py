@@ -72,8 +72,8 @@ async def test_activities_echoed_from_cordial_never_reach_segment(
         await poll_until(lambda: settled(running), timeout_s=60, what="echoes to be blocked")
         await asyncio.sleep(1.0)  # anything that slipped through would arrive now
         blocked = running.sample("cordial_bridge_records_blocked_total", direction="outbound")
-    assert echo.count == len(inbound), "Cordial echoed every activity"
-    assert blocked == len(inbound)
+    assert echo.count >= len(inbound), "Cordial echoed every activity (a duplicate delivery echoes twice)"
+    assert blocked == echo.count, "every echo was blocked"
     messages = accepted_segment_messages(emulators.segment_client.received())
     assert not [m for m in messages if str(m.get("anonymousId", "")).startswith("echo-")]
     assert sorted((m["anonymousId"], m["properties"]["properties_seq"]) for m in messages) == sorted(
