@@ -1,10 +1,11 @@
-"""One chaos scenario's world: the Cordial emulator, fresh topics, a config, workers, the ledger.
+"""One chaos scenario's world: an API emulator, fresh topics, a config, workers, the ledger.
 
-`ChaosRun` puts uniquely numbered inbound events (and any poison) on a fresh source topic,
-runs real worker processes against the Cordial emulator, and watches two places until every
-produced event is accounted for: the emulator's received log (what Cordial accepted) and the
-DLQ topic (what was dead-lettered). Retry-tier topics are read too, to know which keys were
-retried. Reads never join the workers' group (`TopicTail` assigns partitions directly).
+`ChaosRun` puts uniquely numbered events (and any poison) on a fresh source topic of one
+direction, runs real worker processes against that direction's emulator (Cordial inbound,
+Segment outbound), and watches two places until every produced event is accounted for: the
+emulator's received log (what the API accepted) and the DLQ topic (what was dead-lettered).
+Retry-tier topics are read too, to know which keys were retried. Reads never join the
+workers' group (`TopicTail` assigns partitions directly).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from processor.config.loader import load_settings
 from processor.demo.config import fast_config, key_environment, write_config
 from processor.demo.kafka_io import ReadRecord, TopicTail
 from processor.demo.observe import EmulatorClient
-from processor.demo.traffic import numbered_segment_messages
+from processor.demo.traffic import numbered_cordial_records, numbered_segment_messages
 from processor.emulators import cordial as cordial_emulator
+from processor.emulators import segment as segment_emulator
 from processor.emulators.faults import FaultConfig
 from processor.emulators.serve import RunningServer, start_in_thread
 from processor.runtime import headers as h
@@ -57,13 +59,18 @@ def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def numbered_events(run: str, keys: int, per_key: int, pad_bytes: int = 0) -> list[ProducedEvent]:
-    """Good events: `keys` users times `per_key` numbered track events, each one Cordial call.
+def numbered_events(
+    run: str, keys: int, per_key: int, pad_bytes: int = 0, direction: str = "inbound"
+) -> list[ProducedEvent]:
+    """Good events: `keys` keys times `per_key` numbered events, each exactly one API delivery.
 
-    `pad_bytes` adds a `properties.pad` string of that size (to make a backlog weigh something).
+    Inbound: Segment track events (one Cordial call each); outbound: Cordial event records (one
+    Segment message each). `pad_bytes` adds a `properties.pad` string of that size (to make a
+    backlog weigh something).
     """
     out = []
-    for e in numbered_segment_messages(run, keys, per_key):
+    make = numbered_segment_messages if direction == "inbound" else numbered_cordial_records
+    for e in make(run, keys, per_key):
         value = e.record.value
         if pad_bytes:
             message = orjson.loads(value)
@@ -74,11 +81,17 @@ def numbered_events(run: str, keys: int, per_key: int, pad_bytes: int = 0) -> li
 
 
 class ArrivalLog:
-    """The emulator's received log, fetched incrementally (entries still unanswered are re-read)."""
+    """An emulator's received log, fetched incrementally (entries still unanswered are re-read).
 
-    def __init__(self, client: EmulatorClient, run: str) -> None:
+    Inbound, each Cordial ingest call carries one event (`segmentId`, `properties.seq`);
+    outbound, each Segment batch carries several (`anonymousId`, `properties.properties_seq`),
+    all answered with the batch's status.
+    """
+
+    def __init__(self, client: EmulatorClient, run: str, direction: str = "inbound") -> None:
         self._client = client
         self._run = run
+        self._direction = direction
         self._entries: dict[int, dict[str, Any]] = {}
         self._since = 0
 
@@ -89,23 +102,36 @@ class ArrivalLog:
         self._since = (min(pending) - 1) if pending else max(self._entries, default=0)
 
     def arrivals(self) -> list[Arrival]:
-        """Ingest calls carrying one of this run's events, in arrival order."""
+        """Events of this run carried by API requests, in arrival order."""
         out = []
         for seq in sorted(self._entries):
             entry = self._entries[seq]
-            body = entry.get("body")
-            if not str(entry.get("path", "")).startswith(INGEST_PREFIX) or not isinstance(body, dict):
-                continue
-            props = body.get("properties")
-            if not isinstance(props, dict) or props.get("run") != self._run:
-                continue
-            key, number = body.get("segmentId"), props.get("seq")
-            if isinstance(key, str) and isinstance(number, int):
-                out.append(Arrival(key, number, entry.get("status")))
+            status = entry.get("status")
+            for ident in self._events(entry):
+                out.append(Arrival(ident[0], ident[1], status))
         return out
 
-    def requests(self) -> int:
-        return len(self._entries)
+    def _events(self, entry: Mapping[str, Any]) -> list[tuple[str, int]]:
+        body, path = entry.get("body"), str(entry.get("path", ""))
+        if not isinstance(body, dict):
+            return []
+        if self._direction == "inbound":
+            if not path.startswith(INGEST_PREFIX):
+                return []
+            return self._ident(body.get("segmentId"), body.get("properties"), "run", "seq")
+        messages = body.get("batch", ()) if path == "/v1/batch" else [body]
+        found = []
+        for message in messages:
+            if isinstance(message, dict):
+                props = message.get("properties")
+                found += self._ident(message.get("anonymousId"), props, "properties_run", "properties_seq")
+        return found
+
+    def _ident(self, key: object, props: object, run_field: str, seq_field: str) -> list[tuple[str, int]]:
+        if not isinstance(props, dict) or props.get(run_field) != self._run:
+            return []
+        number = props.get(seq_field)
+        return [(key, number)] if isinstance(key, str) and isinstance(number, int) else []
 
 
 class ChaosRun:
@@ -121,27 +147,32 @@ class ChaosRun:
         config: Mapping[str, Any] | None = None,
         faults: FaultConfig | None = None,
         partitions: int = 3,
+        direction: str = "inbound",
     ) -> None:
         self.scenario = scenario
+        self.direction = direction
         self.mode = mode
         self.run_id = f"{scenario}-{uuid.uuid4().hex[:6]}"
         self.bootstrap_servers = bootstrap_servers
         self.workdir = workdir
         self.started = time.monotonic()
         self._stack = contextlib.ExitStack()
-        self.server: RunningServer = start_in_thread(
-            cordial_emulator.create_app(api_key=CORDIAL_KEY, faults=faults, max_recorded=2_000_000)
-        )
+        if direction == "inbound":
+            app = cordial_emulator.create_app(api_key=CORDIAL_KEY, faults=faults, max_recorded=2_000_000)
+        else:
+            app = segment_emulator.create_app(write_key=SEGMENT_KEY, faults=faults, max_recorded=2_000_000)
+        self.server: RunningServer = start_in_thread(app)
         self._stack.callback(self.server.stop)
-        self.cordial = EmulatorClient(self.server.url)
-        self._stack.callback(self.cordial.close)
+        self.api = EmulatorClient(self.server.url)
+        """The emulator of the API this direction delivers to (Cordial inbound, Segment outbound)."""
+        self._stack.callback(self.api.close)
         self.topic = f"chaos-{self.run_id}"
         base = fast_config(
             bootstrap_servers=bootstrap_servers,
             cordial_endpoint=self.server.url,
             segment_endpoint=self.server.url,
-            inbound_topic=self.topic,
-            outbound_topic=f"{self.topic}-out",
+            inbound_topic=self.topic if direction == "inbound" else f"{self.topic}-in",
+            outbound_topic=self.topic if direction == "outbound" else f"{self.topic}-out",
             group_id=f"chaos-{self.run_id}",
             partitions=partitions,
             tiers=("1s", "3s"),
@@ -151,15 +182,15 @@ class ChaosRun:
         self.config_path = write_config(workdir / "chaos.yaml", self.config)
         env = key_environment(CORDIAL_KEY, SEGMENT_KEY)
         self.settings = load_settings(self.config_path, environ=env)
-        create_topics(self.settings.kafka, direction_topics(self.settings, "inbound"))
+        create_topics(self.settings.kafka, direction_topics(self.settings, direction))
         plan = RetryPlan.from_settings(self.settings.retry)
         self.retry_topics = plan.topics(self.topic)
         self.dlq = dlq_topic(self.topic)
         self.tail = TopicTail(bootstrap_servers, [*self.retry_topics, self.dlq])
         self._stack.callback(self.tail.close)
-        self.pool = WorkerPool(self.config_path, workdir, env)
+        self.pool = WorkerPool(self.config_path, workdir, env, direction)
         self._stack.callback(self.pool.stop_all)
-        self.log = ArrivalLog(self.cordial, self.run_id)
+        self.log = ArrivalLog(self.api, self.run_id, direction)
         self.produced: list[ProducedEvent] = []
         self._positions: dict[tuple[int, int], ProducedEvent] = {}
         self._by_value: dict[bytes, ProducedEvent] = {}
@@ -189,7 +220,7 @@ class ChaosRun:
     # ------------------------------------------------------------------ input
 
     def events(self, keys: int, per_key: int, *, pad_bytes: int = 0) -> list[ProducedEvent]:
-        return numbered_events(self.run_id, keys, per_key, pad_bytes)
+        return numbered_events(self.run_id, keys, per_key, pad_bytes, self.direction)
 
     def produce(self, events: Iterable[ProducedEvent], *, per_second: float | None = None) -> int:
         """Produce in order (per key order = produce order); optionally paced. Blocks until acked."""
@@ -251,11 +282,11 @@ class ChaosRun:
         return [r for t in self.retry_topics for r in self.tail.records(t)]
 
     def accepted(self) -> int:
-        """Requests Cordial accepted so far (duplicates included)."""
+        """Events the API accepted so far (duplicates included)."""
         return sum(1 for a in self.log.arrivals() if a.status and 200 <= a.status < 300)
 
     def wait_for_progress(self, more: int = 5, timeout_s: float = 60.0) -> bool:
-        """Block until Cordial accepted `more` further requests: a worker is busy right now."""
+        """Block until the API accepted `more` further events: a worker is busy right now."""
         self.refresh()
         target = self.accepted() + more
         deadline = time.monotonic() + timeout_s
@@ -267,7 +298,7 @@ class ChaosRun:
         return False
 
     def outstanding(self) -> int:
-        """Produced events neither accepted by Cordial nor found in the DLQ yet."""
+        """Produced events neither accepted by the API nor found in the DLQ yet."""
         accepted = {(a.key, a.seq) for a in self.log.arrivals() if a.status and 200 <= a.status < 300}
         done = accepted | {i for i in self.dead_lettered() if i is not None}
         return sum((e.key, e.seq) not in done for e in self.produced)
@@ -297,6 +328,10 @@ class ChaosRun:
     def finish(self, *, settled: bool, notes: str = "") -> Row:
         """Stop the workers gracefully, read everything once more, and account."""
         self.pool.stop_all()
+        if self.pool.forced_stops:
+            notes = f"{notes}; {self.pool.forced_stops} worker(s) ignored SIGTERM and were killed".lstrip(
+                "; "
+            )
         self.refresh()
         retry = self.retry_records()
         ledger = Ledger(

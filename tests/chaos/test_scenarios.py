@@ -121,6 +121,25 @@ def test_kill9_repeated(chaos_run: RunFactory, scale: Scale, chaos_report: list[
     check(run, row, chaos_report)
 
 
+def test_kill9_outbound(chaos_run: RunFactory, scale: Scale, chaos_report: list[Row]) -> None:
+    """The same for the outbound direction (batched to Segment): `kill -9` mid-batch, no loss."""
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    run = chaos_run("kill9_outbound", direction="outbound", faults=SLOW_API)
+    run.pool.start()
+    events = run.events(keys=scale.count(20, 50), per_key=scale.count(15, 120))
+    producer = BackgroundProducer(run, events, per_second=scale.pick(40, 100))
+    kills = scale.count(2, 8)
+    for _ in range(kills):
+        assert run.wait_for_progress(), run.pool.log_tail()
+        time.sleep(rng.uniform(0.0, 2.0))
+        restart(run, run.pool.alive()[0])
+    producer.join()
+    settled = run.wait_until_quiet(timeout_s=scale.pick(90, 600))
+    row = run.finish(settled=settled, notes=f"{kills} kills, seed {seed}")
+    check(run, row, chaos_report)
+
+
 def test_rebalance_under_load(chaos_run: RunFactory, scale: Scale, chaos_report: list[Row]) -> None:
     """Two workers in one group; one is killed and restarted under load (rebalances): no loss."""
     seed = random.randrange(1 << 30)
@@ -172,9 +191,9 @@ def fault_windows(run: ChaosRun, bad: dict[str, float], *, on_s: float, off_s: f
     """Turn `bad` faults on for `on_s`, off for `off_s`, `windows` times (blocking)."""
     clear = dict.fromkeys(bad, 0.0)
     for _ in range(windows):
-        run.cordial.set_faults(**bad)
+        run.api.set_faults(**bad)
         time.sleep(on_s)
-        run.cordial.set_faults(**clear)
+        run.api.set_faults(**clear)
         time.sleep(off_s)
 
 
@@ -247,11 +266,11 @@ def test_401_then_fixed(chaos_run: RunFactory, scale: Scale, chaos_report: list[
     producer = BackgroundProducer(run, events, per_second=scale.pick(40, 100))
     assert run.wait_for_progress(), run.pool.log_tail()
     outage = scale.pick(6.0, 30.0)
-    run.cordial.set_faults(rate_401=1.0)
+    run.api.set_faults(rate_401=1.0)
     time.sleep(outage)
     run.refresh()
     during = run.outstanding()
-    run.cordial.set_faults(rate_401=0.0)
+    run.api.set_faults(rate_401=0.0)
     producer.join()
     settled = run.wait_until_quiet(timeout_s=scale.pick(90, 600))
     row = run.finish(settled=settled, notes=f"every call 401 for {outage:.0f} s ({during} events waiting)")
@@ -302,7 +321,7 @@ def test_retry_consumer_killed_mid_delay(
             break
         time.sleep(0.2)
     held = len(run.retry_records())
-    run.cordial.set_faults(rate_503=0.0)
+    run.api.set_faults(rate_503=0.0)
     restart(run, run.pool.alive()[0])
     settled = run.wait_until_quiet(timeout_s=scale.pick(90, 600))
     row = run.finish(settled=settled, notes=f"killed with {held} records waiting in the 6 s tier")
@@ -326,7 +345,7 @@ def test_memory_bounded_while_api_down(chaos_run: RunFactory, scale: Scale, chao
     time.sleep(scale.pick(10, 45))
     run.refresh()
     backlog = run.outstanding()
-    run.cordial.set_faults(rate_503=0.0)
+    run.api.set_faults(rate_503=0.0)
     settled = run.wait_until_quiet(timeout_s=scale.pick(120, 900))
     backlog_mib = sum(len(e.value) for e in events) / 2**20
     row = run.finish(

@@ -79,6 +79,8 @@ class WorkerPool:
     direction: str = "inbound"
     workers: list[WorkerProcess] = field(default_factory=list)
     kills: int = 0
+    forced_stops: int = 0
+    """Workers that did not finish a graceful shutdown (SIGTERM) in time and were killed."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _sampler: threading.Thread | None = None
@@ -140,6 +142,7 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 worker.popen.kill()
                 worker.popen.wait(timeout=10)
+                self.forced_stops += 1
         self._stop.set()
         if self._sampler is not None:
             self._sampler.join(timeout=2)
