@@ -119,3 +119,19 @@ def test_any_authorization_header_is_handled(authorization: str) -> None:
     ):
         response = client.request(method, path, content=b'{"batch": []}', headers={b"authorization": encoded})
         assert_clean(response)
+
+
+@SETTINGS
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    prefix=st.sampled_from(["/api/segment/", "/api/", "/v1/", "/_emulator/", "/"]),
+    tail=st.text(alphabet="abcdefghijklmnopqrstuvwxyz/_-.%0123456789", max_size=20),
+    query=st.text(alphabet="abc=&%0123456789-", max_size=15),
+)
+def test_any_route_and_method_answers_json(method: str, prefix: str, tail: str, query: str) -> None:
+    for client, headers in ((CORDIAL, {"x-api-key": "k"}), (SEGMENT, {})):
+        response = client.request(method, f"{prefix}{tail}?{query}", content=b"{}", headers=headers)
+        assert response.status_code < 500, response.text
+        orjson.loads(response.content)
+    CORDIAL.post("/_emulator/reset")
+    SEGMENT.post("/_emulator/reset")
