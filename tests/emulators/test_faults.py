@@ -74,6 +74,21 @@ class TestInjector:
         assert first == second
         assert {500, 503, None} == set(first)
 
+    def test_jitter_stays_within_latency_plus_jitter(self):
+        injector = FaultInjector(FaultConfig(latency_ms=20, jitter_ms=10, seed=1))
+        delays = [injector._latency_s() for _ in range(200)]
+        assert all(0.020 <= d <= 0.030 for d in delays)
+        assert len(set(delays)) > 100
+
+    async def test_seed_set_at_run_time_restarts_the_sequence(self):
+        fresh = FaultInjector(FaultConfig(rate_500=0.5, seed=7))
+        expected = [await fresh.apply() is None for _ in range(30)]
+        injector = FaultInjector(FaultConfig(rate_500=0.5))
+        for _ in range(5):
+            await injector.apply()
+        injector.update({"seed": 7})
+        assert [await injector.apply() is None for _ in range(30)] == expected
+
     async def test_rates_zero_never_fault(self):
         injector = FaultInjector(FaultConfig())
         assert all([await injector.apply() is None for _ in range(100)])
