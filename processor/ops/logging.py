@@ -11,6 +11,7 @@ Standard-library logging (uvicorn, libraries) goes through the same chain.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -31,6 +32,16 @@ REDACTED: Final = "[REDACTED]"
 _CREDENTIAL_KEY: Final = re.compile(
     r"(?i)^(x[-_]api[-_]key|api[-_]?key|write[-_]?key|authorization|password|passwd|secret|token)$"
 )
+
+# Every credential shape `headers.redact` knows contains one of these words: text without any of
+# them (and without a known secret) is left alone, which keeps the common log line cheap.
+_MAYBE_CREDENTIAL: Final = re.compile(r"(?i)key|authoriz|password|token|basic|bearer")
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_credential_key(key: str) -> bool:
+    return _CREDENTIAL_KEY.match(key) is not None
+
 
 LEVELS: Final = {
     "debug": logging.DEBUG,
@@ -55,22 +66,29 @@ class SecretRedactor:
         return event_dict
 
     def _clean(self, key: object, value: object) -> Any:
-        if isinstance(key, str) and _CREDENTIAL_KEY.match(key) and value is not None:
+        if value is None:
+            return None
+        if isinstance(key, str) and _is_credential_key(key):
             return REDACTED
         if isinstance(value, str):
-            return redact(value, self.secrets)
+            return self._text(value)
+        if isinstance(value, bool | int | float):
+            return value
         if isinstance(value, bytes | bytearray):
-            return redact(bytes(value).decode("utf-8", errors="replace"), self.secrets)
+            return self._text(bytes(value).decode("utf-8", errors="replace"))
         if isinstance(value, Secret):
             return REDACTED
         if isinstance(value, Mapping):
             return {k: self._clean(k, v) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
             return [self._clean(None, v) for v in value]
-        if value is None or isinstance(value, bool | int | float):
-            return value
         # Anything else is rendered with str() by the renderer: scrub that text now.
-        return redact(str(value), self.secrets)
+        return self._text(str(value))
+
+    def _text(self, text: str) -> str:
+        if _MAYBE_CREDENTIAL.search(text) or any(secret in text for secret in self.secrets):
+            return redact(text, self.secrets)
+        return text
 
 
 def _json_dumps(obj: object, **kwargs: Any) -> str:

@@ -10,10 +10,13 @@ from typing import Any, Literal
 
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
 from processor.config.secrets import Secret
 from processor.config.settings import OpsSettings
-from processor.ops.logging import configure_logging
+from processor.ops.logging import SecretRedactor, configure_logging
+from processor.runtime.headers import redact
 
 API_KEY = "ck_live_7f3a9c2e1b4d8f6a0e5c"
 WRITE_KEY = "wk_9d8c7b6a5f4e3d2c1b0a"
@@ -167,3 +170,28 @@ class TestRedaction:
         with structlog.testing.capture_logs(processors=[redactor]) as captured:
             structlog.get_logger("test").info("sent", detail=f"x-api-key: {API_KEY}")
         assert captured[0]["detail"] == "x-api-key: [REDACTED]"
+
+
+WORDS = [
+    "x-api-key",
+    "Authorization",
+    "api_key",
+    "write-key",
+    "password",
+    "token",
+    "Basic",
+    "bearer",
+    "monkey",
+]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([*WORDS, API_KEY, ": ", "=", " ", "dXNlcjpwYXNz"]), st.text(max_size=12)),
+        max_size=8,
+    ).map("".join)
+)
+def test_fast_path_never_changes_what_redaction_would_do(text: str) -> None:
+    """Skipping the regexes for text without credential words is only an optimisation."""
+    redactor = SecretRedactor([API_KEY])
+    assert redactor._text(text) == redact(text, [API_KEY])
