@@ -203,9 +203,9 @@ def inspect(config_path: str | None, direction: str, limit: int, output: str, **
         consumer = scan_consumer(settings.kafka, replay_group(settings.kafka.group_id))
         try:
             for _, topic in _topics(settings, direction):
+                if shown >= limit:
+                    break
                 for rec in scan(consumer, topic):
-                    if shown >= limit:
-                        break
                     if not dlq_filter.matches(rec):
                         continue
                     view = describe(rec, codecs.for_record(rec))
@@ -214,6 +214,8 @@ def inspect(config_path: str | None, direction: str, limit: int, output: str, **
                     else:
                         click.echo(_text_view(view))
                     shown += 1
+                    if shown >= limit:
+                        break
         finally:
             consumer.close()
     if output == "text":
