@@ -96,12 +96,12 @@ class TestJsonLines:
         assert "ValueError: boom" in line["exception"]
 
     def test_stdlib_logging_goes_through_the_same_chain(self) -> None:
-        """uvicorn and libraries log through stdlib logging: same JSON, same redaction."""
+        """Libraries log through stdlib logging: same JSON, same redaction."""
         stream = io.StringIO()
         configure_logging(OpsSettings(), secrets=[API_KEY], stream=stream)
-        logging.getLogger("uvicorn.error").warning("client sent %s", API_KEY)
+        logging.getLogger("thirdparty.lib").warning("client sent %s", API_KEY)
         (line,) = _lines(stream)
-        assert line["logger"] == "uvicorn.error"
+        assert line["logger"] == "thirdparty.lib"
         assert API_KEY not in stream.getvalue()
 
 
