@@ -78,7 +78,7 @@ class AuthGate:
             if isinstance(outcome, Sent):
                 break
             log.info("auth_probe_failed", direction=self._direction, next_probe_s=min(delay * 2, self._max_s))
-            delay = min(max(delay * 2, 0.01), self._max_s)
+            delay = max(min(delay * 2, self._max_s), 0.01)
         log.warning("direction_resumed_auth", direction=self._direction, probes=self.probes)
         self._on_change(False)
         self._open.set()

@@ -19,9 +19,9 @@ from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Skipped
 from processor.records import SourceRecord
+from processor.runtime import headers as h
 from processor.runtime.auth import AuthGate
 from processor.runtime.directions import Direction, Plan, Unit
-from processor.runtime import headers as h
 from processor.runtime.kafka import RecordRefusedError
 from processor.runtime.retry import RetryPlan, dlq_topic
 from processor.runtime.routing import AwaitAuth, Done, Lineage, Produce, route

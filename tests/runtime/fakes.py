@@ -41,6 +41,8 @@ class FakeSink:
         self.attempts: dict[str, int] = {}
         self.auth_ok = True
         self.probes = 0
+        self.heal_after_probes: int | None = None
+        """When set, the key starts working again at this probe."""
         self.closed = False
         self.delay_s = 0.0
 
@@ -60,6 +62,8 @@ class FakeSink:
 
     async def check_auth(self) -> Outcome:
         self.probes += 1
+        if self.heal_after_probes is not None and self.probes >= self.heal_after_probes:
+            self.auth_ok = True
         return Sent() if self.auth_ok else AuthFailed(401, "unauthorised")
 
     async def aclose(self) -> None:

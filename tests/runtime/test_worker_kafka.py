@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from confluent_kafka import Message
 from prometheus_client import CollectorRegistry
 
 from processor.errors import ErrorClass
@@ -58,13 +59,13 @@ async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, pro
     assert sink.closed
 
 
-def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0) -> list:
+def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0) -> list[Message]:
     """The first `count` records of `topic` (all partitions)."""
     import time
 
     consumer = consumer_factory()
     consumer.subscribe([topic])
-    records = []
+    records: list[Message] = []
     deadline = time.monotonic() + timeout_s
     while len(records) < count and time.monotonic() < deadline:
         message = consumer.poll(0.2)
@@ -72,6 +73,12 @@ def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0
             records.append(message)
     consumer.close()
     return records
+
+
+def header_map(message: Message) -> dict[str, str]:
+    from processor.runtime.kafka import to_record
+
+    return {k: v.decode() for k, v in to_record(message).headers.items()}
 
 
 def make_worker(kafka_broker, unique_name, sink, **worker_settings):
@@ -120,7 +127,7 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
     assert sample(metrics, "cordial_bridge_records_retried_total", direction="inbound", action="b",
                   error_class="http_5xx", tier="2s") == 1  # fmt: skip
     tier1 = read_topic(consumer_factory, f"{source}.retry.1s", 1)
-    headers = {k: v.decode() for k, v in tier1[0].headers()}
+    headers = header_map(tier1[0])
     assert headers["cb-attempt"] == "1"
     assert headers["cb-action"] == "b"
     assert headers["cb-original-topic"] == source
@@ -173,7 +180,7 @@ async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
     assert len(dlq) == 4
     by_class = {}
     for message in dlq:
-        headers = {k: v.decode() for k, v in message.headers()}
+        headers = header_map(message)
         by_class[headers["cb-error-class"]] = (message, headers)
         assert headers["cb-original-topic"] == source
         assert headers["cb-original-partition"] == "0"
@@ -187,3 +194,72 @@ async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
     assert message.value() == b"{not json", "the original bytes are never rewritten"
     assert headers["cb-original-offset"] == "1"
     assert by_class["http_4xx"][1]["cb-error-status"] == "400"
+
+
+async def test_auth_failure_pauses_the_direction_and_recovers_without_loss(
+    kafka_broker, unique_name, producer_factory, consumer_factory
+):
+    """A 401 pauses everything (readiness false, metric 1), nothing is dead-lettered or committed past
+    the failed record; when checkAuth passes again, every record is delivered."""
+    sink = FakeSink()
+    source, worker, metrics, readiness = make_worker(kafka_broker, unique_name, sink)
+    stop, task = await start(worker)
+    sink.auth_ok = False
+    producer = producer_factory()
+    for i in range(20):
+        producer.produce(source, key=f"k{i % 4}".encode(), value=dumps({"id": i}))
+    producer.flush(10)
+    await wait_for(lambda: sink.probes >= 2, what="auth probes")
+    assert readiness.snapshot()[1]["directions"]["inbound"]["auth_paused"] is True
+    assert not readiness.snapshot()[0]
+    assert sample(metrics, "cordial_bridge_auth_paused", direction="inbound") == 1
+    assert all(st.reasons for st in worker.parts.values()), "every partition of the direction is paused"
+    assert not sink.delivered
+    sink.auth_ok = True
+    await wait_for(lambda: len({p["id"] for p in sink.delivered}) == 20, what="all 20 after recovery")
+    assert readiness.snapshot()[1]["directions"]["inbound"]["auth_paused"] is False
+    assert sample(metrics, "cordial_bridge_auth_paused", direction="inbound") == 0
+    stop.set()
+    await task
+    assert (
+        sample(metrics, "cordial_bridge_records_outcome_total", direction="inbound", outcome="dead_lettered")
+        == 0
+    )
+    assert sample(metrics, "cordial_bridge_records_retried_total", direction="inbound", action="-",
+                  error_class="auth", tier="1s") == 0  # fmt: skip
+
+
+async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
+    kafka_broker, unique_name, producer_factory, consumer_factory
+):
+    """After stop, the group's committed offsets cover every delivered record, so a second worker of
+    the same group delivers only the records produced afterwards."""
+    sink = FakeSink()
+    source, worker, _, _ = make_worker(kafka_broker, unique_name, sink, commit_interval_s=60.0)
+    stop, task = await start(worker)
+    producer = producer_factory()
+    for i in range(30):
+        producer.produce(source, key=f"k{i % 5}".encode(), value=dumps({"id": i}))
+    producer.flush(10)
+    await wait_for(lambda: len(sink.delivered) == 30, what="first 30")
+    stop.set()
+    await task
+    committed = consumer_factory(**{"group.id": worker.settings.kafka.group_id + "-inbound"})
+    from confluent_kafka import TopicPartition
+
+    offsets = committed.committed([TopicPartition(source, p) for p in range(3)], timeout=10)
+    assert sum(max(tp.offset, 0) for tp in offsets) == 30
+
+    for i in range(30, 35):
+        producer.produce(source, key=f"k{i % 5}".encode(), value=dumps({"id": i}))
+    producer.flush(10)
+    sink2 = FakeSink()
+    worker2 = Worker(
+        fake_direction(source, sink2), worker.settings, metrics=BridgeMetrics(CollectorRegistry()),
+        readiness=Readiness(),
+    )  # fmt: skip
+    stop2, task2 = await start(worker2)
+    await wait_for(lambda: len(sink2.delivered) >= 5, what="the 5 new records")
+    stop2.set()
+    await task2
+    assert sorted(p["id"] for p in sink2.delivered) == [30, 31, 32, 33, 34]
