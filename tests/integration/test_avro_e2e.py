@@ -19,7 +19,8 @@ from processor.demo.observe import accepted_cordial_calls, accepted_segment_mess
 from processor.demo.traffic import SampleRecord, numbered_cordial_records, numbered_segment_messages
 from processor.inbound.requests import InboundTranslation
 from processor.inbound.translate import InboundTranslator
-from processor.outbound.translate import OutboundTranslation, OutboundTranslator
+from processor.outbound.messages import OutboundTranslation
+from processor.outbound.translate import OutboundTranslator
 
 pytestmark = pytest.mark.kafka
 
