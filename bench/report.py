@@ -1,0 +1,121 @@
+"""The benchmark's table and its PASS/MISS verdicts against the issue's targets.
+
+Targets (one worker process per direction, 2 cores, broker and emulators on the same machine,
+20 ms emulator latency): inbound ≥ 2,000 events/s and ≥ 50x the naive baseline; outbound
+≥ 20,000 events/s; p99 ≤ 250 ms at half of the measured maximum rate; peak RSS ≤ 300 MB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Results = Mapping[str, Mapping[str, Any]]
+
+TARGETS: dict[str, dict[str, float]] = {
+    "events_per_s": {"inbound": 2000.0, "outbound": 20000.0},
+    "vs_baseline": {"inbound": 50.0},
+    "p99_ms": {"inbound": 250.0, "outbound": 250.0},
+    "peak_rss_mb": {"inbound": 300.0, "outbound": 300.0},
+}
+AT_MOST = {"p99_ms", "peak_rss_mb"}
+
+
+def get(results: Results, direction: str, *path: str) -> Any:
+    node: Any = results.get(direction)
+    for name in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(name)
+    return node
+
+
+def verdicts(results: Results) -> list[dict[str, object]]:
+    """One entry per (target, direction): the figure, the bound, PASS/MISS (or n/a: not measured)."""
+    figures: dict[str, Callable[[str], Any]] = {
+        "events_per_s": lambda d: get(results, d, "processor", "events_per_s"),
+        "vs_baseline": lambda d: get(results, d, "vs_baseline"),
+        "p99_ms": lambda d: get(results, d, "latency", "p99_ms"),
+        "peak_rss_mb": lambda d: get(results, d, "processor", "peak_rss_mb"),
+    }
+    out: list[dict[str, object]] = []
+    for name, bounds in TARGETS.items():
+        for direction, bound in bounds.items():
+            if direction not in results:
+                continue
+            value = figures[name](direction)
+            if value is None:
+                verdict = "n/a"
+            elif name in AT_MOST:
+                verdict = "PASS" if value <= bound else "MISS"
+            else:
+                verdict = "PASS" if value >= bound else "MISS"
+            op = "<=" if name in AT_MOST else ">="
+            out.append(
+                {
+                    "target": name,
+                    "direction": direction,
+                    "value": value,
+                    "bound": f"{op} {bound:g}",
+                    "verdict": verdict,
+                }
+            )
+    return out
+
+
+def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}{suffix}"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    figure: Callable[[str], str]
+    target: str = ""
+
+
+def render(results: Results) -> str:
+    directions = [d for d in ("inbound", "outbound") if d in results]
+    judged = {(v["target"], v["direction"]): str(v["verdict"]) for v in verdicts(results)}
+
+    def verdict(name: str) -> str:
+        marks = [judged.get((name, d), "") for d in directions]
+        return " / ".join(m or "-" for m in marks) if any(marks) else ""
+
+    def target(name: str) -> str:
+        bounds = TARGETS.get(name, {})
+        op = "<=" if name in AT_MOST else ">="
+        parts = [f"{op} {bounds[d]:,.0f}" if d in bounds else "-" for d in directions]
+        return " / ".join(parts) if bounds else ""
+
+    def fig(*path: str, digits: int = 0, suffix: str = "") -> Callable[[str], str]:
+        return lambda d: _fmt(get(results, d, *path), digits, suffix)
+
+    backlog = _fmt(get(results, directions[0], "processor", "events")) if directions else "-"
+    rows: list[tuple[str, Callable[[str], str], str]] = [
+        ("processor events/s (1 worker process)", fig("processor", "events_per_s"), "events_per_s"),
+        ("  HTTP requests/s", fig("processor", "http_requests_per_s"), ""),
+        ("  worker CPU % (100 = one core)", fig("processor", "worker_cpu_pct"), ""),
+        ("naive baseline events/s", fig("baseline", "events_per_s", digits=1), ""),
+        ("processor / baseline (x)", fig("vs_baseline", digits=1), "vs_baseline"),
+        ("ceiling: bare consumer events/s", fig("ceiling", "consumer_events_per_s"), ""),
+        ("ceiling: emulator alone events/s", fig("ceiling", "emulator_events_per_s"), ""),
+        ("  emulator alone requests/s", fig("ceiling", "emulator_requests_per_s"), ""),
+        ("processor / lower ceiling", fig("ceiling", "processor_fraction_pct", suffix=" %"), ""),
+        ("latency @50% load: rate events/s", fig("latency", "achieved_rate_per_s"), ""),
+        ("  p50 ms", fig("latency", "p50_ms", digits=1), ""),
+        ("  p95 ms", fig("latency", "p95_ms", digits=1), ""),
+        ("  p99 ms", fig("latency", "p99_ms", digits=1), "p99_ms"),
+        (f"peak RSS MB ({backlog}-event backlog)", fig("processor", "peak_rss_mb", digits=1), "peak_rss_mb"),
+    ]
+    header = f"{'measure':<42}" + "".join(f"{d:>14}" for d in directions) + f"  {'target':<22}{'result'}"
+    lines = [header, "-" * len(header)]
+    for label, figure, name in rows:
+        cells = "".join(f"{figure(d):>14}" for d in directions)
+        lines.append(f"{label:<42}{cells}  {target(name) if name else '':<22}{verdict(name) if name else ''}")
+    return "\n".join(lines)
