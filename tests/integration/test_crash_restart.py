@@ -45,10 +45,6 @@ def _wait(check: Callable[[], bool], timeout_s: float, what: str, process: subpr
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="blocked on the runtime: `cordial-bridge run` (processor/cli/run.py) is still a placeholder",
-)
 def test_kill_9_mid_stream_then_restart_delivers_everything(
     make_bridge, emulators, tmp_path, record_property
 ) -> None:
