@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from .accounting import Row, render_markdown, render_text
+from .harness import Scale
 from .workers import uses_real_cli
 
 RESULTS_DIR = Path(__file__).with_name("results")
@@ -29,23 +29,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run the chaos scenarios at full size (make chaos); default is the small-count version",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Scale:
-    """Small (make test) or full (make chaos) sizes; `pick(small, full)` chooses."""
-
-    full: bool
-
-    @property
-    def mode(self) -> str:
-        return "full" if self.full else "small"
-
-    def pick(self, small: float, full: float) -> float:
-        return full if self.full else small
-
-    def count(self, small: int, full: int) -> int:
-        return full if self.full else small
 
 
 def _full(config: pytest.Config) -> bool:

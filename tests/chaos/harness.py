@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,6 +47,23 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """What the scenario's producer may send, so a > 1 MiB poison value reaches the topic at all. The
 workers keep librdkafka's default (1,000,000): they must dead-letter such a value even when their
 own producer cannot carry it (the DLQ record then has no value and `cb-value-omitted`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """Small (make test) or full (make chaos) sizes; `pick(small, full)` chooses."""
+
+    full: bool
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "small"
+
+    def pick(self, small: float, full: float) -> float:
+        return full if self.full else small
+
+    def count(self, small: int, full: int) -> int:
+        return full if self.full else small
 
 
 def merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,7 @@ from processor.demo.broker import EmbeddedBroker
 from processor.emulators.faults import FaultConfig
 
 from .accounting import Row
-from .conftest import Scale
-from .harness import BackgroundProducer, ChaosRun
+from .harness import BackgroundProducer, ChaosRun, Scale
 from .poison import KINDS, poison_events
 
 pytestmark = pytest.mark.kafka
@@ -120,10 +119,10 @@ def test_kill9_repeated(chaos_run: RunFactory, scale: Scale, chaos_report: list[
     rng = random.Random(seed)
     run = chaos_run("kill9_repeated", faults=SLOW_API)
     run.pool.start()
-    # Long enough a stream (~25 s small, ~100 s full) for every kill to strike under load.
-    events = run.events(keys=scale.count(20, 50), per_key=scale.count(50, 200))
+    # Long enough a stream (~18 s small, ~100 s full) for every kill to strike under load.
+    events = run.events(keys=scale.count(20, 50), per_key=scale.count(35, 200))
     producer = BackgroundProducer(run, events, per_second=scale.pick(40, 100))
-    made = kill_at_random_moments(run, kills := scale.count(3, 10), rng)
+    made = kill_at_random_moments(run, kills := scale.count(2, 10), rng)
     producer.join()
     settled = run.wait_until_quiet(timeout_s=scale.pick(90, 600))
     row = run.finish(settled=settled, notes=f"{made} of {kills} kills made, seed {seed}")
@@ -137,7 +136,7 @@ def test_kill9_outbound(chaos_run: RunFactory, scale: Scale, chaos_report: list[
     rng = random.Random(seed)
     run = chaos_run("kill9_outbound", direction="outbound", faults=SLOW_API)
     run.pool.start()
-    events = run.events(keys=scale.count(20, 50), per_key=scale.count(40, 160))
+    events = run.events(keys=scale.count(20, 50), per_key=scale.count(35, 160))
     producer = BackgroundProducer(run, events, per_second=scale.pick(40, 100))
     made = kill_at_random_moments(run, kills := scale.count(2, 8), rng)
     producer.join()
