@@ -141,7 +141,9 @@ class Children:
 
 def render_profile(session: Path) -> list[Path]:
     """HTML (for a browser) and text (for a terminal) renderings of a pyinstrument session file."""
-    out = []
+    out: list[Path] = []
+    if not session.exists() or session.stat().st_size == 0:
+        return out  # the worker died before pyinstrument could write its session
     for renderer, suffix in (("html", ".html"), ("text", ".txt")):
         target = session.with_suffix(suffix)
         command = [
@@ -157,6 +159,8 @@ def render_profile(session: Path) -> list[Path]:
         if renderer == "text":
             command += ["--unicode", "--no-color"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=120, check=False)
-        if done.returncode == 0 and target.exists():
+        if done.returncode == 0 and target.exists() and target.stat().st_size:
             out.append(target)
+        else:
+            target.unlink(missing_ok=True)
     return out

@@ -8,7 +8,6 @@ Targets (one worker process per direction, 2 cores, broker and emulators on the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 Results = Mapping[str, Mapping[str, Any]]
@@ -72,11 +71,23 @@ def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    label: str
-    figure: Callable[[str], str]
-    target: str = ""
+def notes(results: Results) -> list[str]:
+    """What the reader must know to trust (or not) the figures: partial drains, failed workers."""
+    out: list[str] = []
+    for direction, found in results.items():
+        processor = found.get("processor") or {}
+        out += [f"{direction} processor: {n}" for n in processor.get("notes", ())]
+        if processor and processor.get("worker_exit") not in (0, None):
+            out.append(
+                f"{direction} worker exited with {processor['worker_exit']} when stopped (see its log)"
+            )
+        latency = found.get("latency") or {}
+        if latency and latency.get("samples", 0) < 0.5 * latency.get("produced", 0):
+            out.append(
+                f"{direction} latency: only {latency['samples']} samples for {latency['produced']} events "
+                "(not all delivered in time, or events without a traceable body)"
+            )
+    return out
 
 
 def render(results: Results) -> str:

@@ -57,7 +57,10 @@ def options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="emulator latency per request")
     parser.add_argument("--jitter-ms", type=float, default=5.0, help="extra uniform random latency")
     parser.add_argument(
-        "--concurrency", type=int, default=64, help="worker HTTP concurrency cap (and load generator)"
+        "--concurrency",
+        type=int,
+        default=128,
+        help="worker http.max_concurrency (product default 64); also the load generator's",
     )
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument(
@@ -144,9 +147,12 @@ class Bench:
                 expected=expected, timeout_s=args.phase_timeout, profile=profile,
             )  # fmt: skip
             out["processor"] = drained.as_dict()
-            if profile is not None and profile.exists():
-                out["processor"]["profile"] = [str(p) for p in render_profile(profile)]
-                profile.unlink()
+            if profile is not None:
+                rendered = render_profile(profile)
+                out["processor"]["profile"] = [str(p) for p in rendered]
+                if not rendered:
+                    drained.notes.append("no profile: the worker did not exit cleanly under pyinstrument")
+                profile.unlink(missing_ok=True)
             say(f"[{direction}] processor: {drained.events_per_s:,.0f} events/s over {drained.seconds:.1f} s "
                 f"({drained.requests:,} requests, peak RSS {drained.peak_rss_mb or 0:.0f} MB)")  # fmt: skip
             batch = max(1, round(drained.delivered / drained.requests)) if drained.requests else 100
@@ -306,6 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     say("")
     say(report.render(results))
+    for line in report.notes(results):
+        say(f"note: {line}")
     path = write_results(args, document, stamp)
     say(f"\nwritten to {path} and {args.results_dir / 'latest.json'} ({document['seconds']} s)")
     return 0
