@@ -41,6 +41,7 @@ def fast_config(
     in_process_attempts: int = 2,
     metrics_port: int = 0,
     client_overrides: Mapping[str, str] | None = None,
+    log_level: str = "warning",
 ) -> dict[str, object]:
     """The config (YAML structure) for a quick local run against the emulators."""
     http = {
@@ -69,7 +70,7 @@ def fast_config(
             "auth_probe_max_s": 1.0,
             "poll_timeout_s": 0.05,
         },
-        "ops": {"metrics_host": "127.0.0.1", "metrics_port": metrics_port, "log_level": "warning"},
+        "ops": {"metrics_host": "127.0.0.1", "metrics_port": metrics_port, "log_level": log_level},
     }
 
 

@@ -248,6 +248,8 @@ def run_demo(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoR
                 cordial_endpoint=cordial.url,
                 segment_endpoint=segment.url,
                 metrics_port=options.metrics_port,
+                # The summary reports the deliberate failures; their log lines would only repeat it.
+                log_level="error",
             ),
         )
         settings = load_config(config_path)
