@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from processor.cli.common import EXIT_FAILURE
+from processor.errors import BridgeError
 
 
 @click.command(name="demo")
@@ -43,7 +44,11 @@ def demo(events: int, metrics_port: int, keep_running: bool, timeout_s: float, n
         timeout_s=timeout_s,
         faults=not no_faults,
     )
-    result = run_demo(options, echo=click.echo)
+    try:
+        result = run_demo(options, echo=click.echo)
+    except BridgeError as exc:  # the broker would not start, a worker stopped, …
+        click.echo(f"demo failed: {exc}", err=True)
+        raise SystemExit(EXIT_FAILURE) from exc
     click.echo(result.text)
     if not result.finished:
         raise SystemExit(EXIT_FAILURE)

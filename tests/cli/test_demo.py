@@ -62,3 +62,17 @@ def test_demo_help_names_its_options() -> None:
     assert result.exit_code == 0
     for option in ("--events", "--metrics-port", "--keep-running"):
         assert option in result.output
+
+
+def test_demo_failure_is_reported_with_exit_1(monkeypatch) -> None:
+    """A broker that will not start ends the demo with a message and exit 1, not a traceback."""
+    import processor.demo.run as demo_run
+    from processor.errors import WorkerError
+
+    def broken(options, echo):
+        raise WorkerError("the embedded broker exited with 1")
+
+    monkeypatch.setattr(demo_run, "run_demo", broken)
+    result = CliRunner().invoke(cli, ["demo", "--events", "1"])
+    assert result.exit_code == 1
+    assert "demo failed: the embedded broker exited with 1" in result.output
