@@ -209,6 +209,9 @@ async def _drive(
             echo(result.text)
             echo("still running (workers, broker, emulators, metrics); press Ctrl-C to stop")
             await interrupted.wait()
+            echo("stopping; the counts as they stand now:")
+            reports = await asyncio.to_thread(observer.reports)
+            result = DemoResult(reports, finished, result.elapsed_s, links)
         return result
     finally:
         stop.set()

@@ -4,6 +4,7 @@ leaves nothing running (the embedded broker's port is free again)."""
 from __future__ import annotations
 
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -76,3 +77,37 @@ def test_demo_failure_is_reported_with_exit_1(monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["demo", "--events", "1"])
     assert result.exit_code == 1
     assert "demo failed: the embedded broker exited with 1" in result.output
+
+
+@pytest.mark.kafka
+def test_keep_running_stays_up_until_ctrl_c_then_stops_everything() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "processor", "demo", "--events", "2", "--keep-running"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "press Ctrl-C" in line:
+                break
+        out = "".join(lines)
+        assert "press Ctrl-C" in out, out
+        metrics = re.search(r"^metrics: http://(\S+):(\d+)/metrics$", out, re.M)
+        assert metrics is not None
+        assert _listening(metrics.group(1), int(metrics.group(2))), "still serving after the summary"
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0
+    assert "stopping; the counts as they stand now:" in rest
+    broker = re.search(r"^broker (\S+):(\d+) ", out, re.M)
+    assert broker is not None
+    assert not _listening(broker.group(1), int(broker.group(2)))
+    assert not _listening(metrics.group(1), int(metrics.group(2)))
