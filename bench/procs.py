@@ -130,12 +130,12 @@ class Children:
 
     def worker(self, direction: str, config: Path, *, profile: Path | None = None) -> subprocess.Popen[bytes]:
         """`cordial-bridge run --direction D --config F`; with `profile`, sampled by pyinstrument
-        into a session file (`render_profile` turns it into HTML and text)."""
-        command = [sys.executable]
+        (`bench/profiled.py`) into a session file that `render_profile` turns into HTML and text."""
+        command = [sys.executable, "-m", "processor"]
         if profile is not None:
             profile.parent.mkdir(parents=True, exist_ok=True)
-            command += ["-m", "pyinstrument", "--interval", "0.001", "-r", "pyisession", "-o", str(profile)]
-        command += ["-m", "processor", "run", "--direction", direction, "--config", str(config)]
+            command = [sys.executable, str(ROOT / "bench" / "profiled.py"), str(profile)]
+        command += ["run", "--direction", direction, "--config", str(config)]
         return self.start(f"worker-{direction}", command)
 
 
