@@ -202,17 +202,21 @@ class OwnedConsumer:
         tps = await self._call(self._consumer.assignment)
         return [(tp.topic, tp.partition) for tp in tps]
 
-    async def watermarks(self, tps: Sequence[TP], timeout_s: float = 1.0) -> dict[TP, Watermarks]:
+    async def watermarks(self, tps: Sequence[TP]) -> dict[TP, Watermarks]:
+        """High watermarks from the last fetch responses (cached: no broker round trip, never blocks
+        the consumer thread for long). Partitions without a known high watermark are left out."""
+
         def fetch() -> dict[TP, Watermarks]:
             result: dict[TP, Watermarks] = {}
             for topic, partition in tps:
                 try:
                     low, high = self._consumer.get_watermark_offsets(
-                        TopicPartition(topic, partition), timeout=timeout_s, cached=False
+                        TopicPartition(topic, partition), cached=True
                     )
                 except KafkaException:
                     continue
-                result[(topic, partition)] = Watermarks(low, high)
+                if high >= 0:
+                    result[(topic, partition)] = Watermarks(low, high)
             return result
 
         return await self._call(fetch)

@@ -83,6 +83,7 @@ class Worker:
         metrics: BridgeMetrics,
         readiness: Readiness,
         clock: Callable[[], float] = time.monotonic,
+        lag_interval_s: float = LAG_INTERVAL_S,
     ) -> None:
         self.direction = direction
         self.settings = settings
@@ -114,6 +115,7 @@ class Worker:
         self._producer: AsyncProducer | None = None
         self._handler: RecordHandler | None = None
         self._next_lag = 0.0
+        self._lag_interval_s = lag_interval_s
         readiness.register(self.name)
 
     # ------------------------------------------------------------------ lifecycle
@@ -173,7 +175,8 @@ class Worker:
                     st.reasons.add("shutdown")
                 await self._apply_pauses()
                 # Keep polling (paused) while in-flight work finishes, so the group keeps us.
-                while self._tasks() and self.clock() < deadline:
+                # Records waiting for a refused key cannot finish: do not wait for them.
+                while self._tasks() and self.clock() < deadline and self.gate.is_open:
                     await asyncio.wait(self._tasks(), timeout=0.1)
                     with contextlib.suppress(KafkaException):
                         for message in await consumer.consume(MAX_BATCH, 0.0):
@@ -286,7 +289,7 @@ class Worker:
         if self.commit_state.should_commit(now):
             await self._commit()
         if now >= self._next_lag:
-            self._next_lag = now + LAG_INTERVAL_S
+            self._next_lag = now + self._lag_interval_s
             await self._export_lag()
 
     async def _apply_pauses(self) -> None:
@@ -320,6 +323,7 @@ class Worker:
             log.warning("commit_failed", direction=self.name, error=str(exc), forced=force)
             return
         self.metrics.commits.labels(self.name, "ok").inc()
+        self.readiness.set_broker_reachable(True)
         for tp, next_offset in offsets.items():
             if (st := self.parts.get(tp)) is not None:
                 st.tracker.mark_committed(next_offset)
@@ -338,8 +342,10 @@ class Worker:
             st = self.parts.get(tp)
             if st is None:
                 continue
-            base = st.tracker.committed if st.tracker.committed is not None else st.position
-            lag = max(0, mark.high - (base if base is not None else mark.low))
+            base = st.tracker.committed
+            if base is None:  # the group never committed here: everything retained is lag
+                base = mark.low if mark.low >= 0 else 0
+            lag = max(0, mark.high - base)
             if st.retry_tier is None:
                 self.metrics.consumer_lag.labels(self.name, tp[0], str(tp[1])).set(lag)
             else:
@@ -357,10 +363,16 @@ class Worker:
 
     # ------------------------------------------------------------------ rebalance (consumer thread)
 
-    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         assert self._loop is not None
         tps = [(tp.topic, tp.partition) for tp in partitions]
-        asyncio.run_coroutine_threadsafe(self._assigned(tps), self._loop).result()
+        try:  # the group's commit points: lag is measured from them until we commit ourselves
+            answer = consumer.committed(partitions, timeout=5.0) if partitions else []
+            committed = {(tp.topic, tp.partition): tp.offset for tp in answer if tp.offset >= 0}
+        except KafkaException as exc:
+            log.warning("committed_offsets_unknown", direction=self.name, error=str(exc))
+            committed = {}
+        asyncio.run_coroutine_threadsafe(self._assigned(tps, committed), self._loop).result()
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self._revoked(consumer, partitions, lost=False)
@@ -383,9 +395,11 @@ class Worker:
                 log.warning("revoke_commit_failed", direction=self.name, error=str(exc))
         log.info("partitions_revoked", direction=self.name, partitions=len(tps), lost=lost, committed=offsets)
 
-    async def _assigned(self, tps: list[TP]) -> None:
+    async def _assigned(self, tps: list[TP], committed: dict[TP, int]) -> None:
         for tp in tps:
             st = PartitionState(retry_tier=self.retry_topics.get(tp[0]))
+            if tp in committed:
+                st.tracker.mark_committed(committed[tp])
             if not self.gate.is_open:
                 st.reasons.add(AUTH)
             if self.backpressure.paused:

@@ -81,13 +81,17 @@ def header_map(message: Message) -> dict[str, str]:
     return {k: v.decode() for k, v in to_record(message).headers.items()}
 
 
-def make_worker(kafka_broker, unique_name, sink, **worker_settings):
+def make_worker(kafka_broker, unique_name, sink, lag_interval_s: float = 5.0, **worker_settings):
     source = unique_name("src")
     settings = broker_settings(kafka_broker.bootstrap_servers, source, unique_name("g"), **worker_settings)
     metrics = BridgeMetrics(CollectorRegistry())
     readiness = Readiness()
     worker = Worker(
-        fake_direction(source, sink, ("sekrit-key-123",)), settings, metrics=metrics, readiness=readiness
+        fake_direction(source, sink, ("sekrit-key-123",)),
+        settings,
+        metrics=metrics,
+        readiness=readiness,
+        lag_interval_s=lag_interval_s,
     )
     return source, worker, metrics, readiness
 
@@ -235,13 +239,23 @@ async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
     """After stop, the group's committed offsets cover every delivered record, so a second worker of
     the same group delivers only the records produced afterwards."""
     sink = FakeSink()
-    source, worker, _, _ = make_worker(kafka_broker, unique_name, sink, commit_interval_s=60.0)
+    source, worker, metrics, readiness = make_worker(
+        kafka_broker, unique_name, sink, commit_interval_s=60.0, lag_interval_s=0.2
+    )
     stop, task = await start(worker)
     producer = producer_factory()
     for i in range(30):
         producer.produce(source, key=f"k{i % 5}".encode(), value=dumps({"id": i}))
     producer.flush(10)
     await wait_for(lambda: len(sink.delivered) == 30, what="first 30")
+
+    def lag() -> float:
+        return sum(sample(metrics, "cordial_bridge_consumer_lag", direction="inbound", topic=source,
+                          partition=str(p)) for p in range(3))  # fmt: skip
+
+    # Nothing is committed yet (interval 60 s), so the lag shows all 30 records.
+    await wait_for(lambda: lag() == 30, what="consumer lag exported")
+    assert readiness.snapshot()[0], "assigned, broker reachable, not paused: ready"
     stop.set()
     await task
     committed = consumer_factory(**{"group.id": worker.settings.kafka.group_id + "-inbound"})
@@ -249,6 +263,7 @@ async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
 
     offsets = committed.committed([TopicPartition(source, p) for p in range(3)], timeout=10)
     assert sum(max(tp.offset, 0) for tp in offsets) == 30
+    assert readiness.snapshot()[1]["directions"]["inbound"]["assigned_partitions"] == 0
 
     for i in range(30, 35):
         producer.produce(source, key=f"k{i % 5}".encode(), value=dumps({"id": i}))
@@ -272,9 +287,7 @@ async def test_backpressure_pauses_at_the_cap_and_resumes_without_loss(
     (seeking back over the dropped prefetch) and every record still arrives exactly once, in key order."""
     sink = FakeSink()
     sink.delay_s = 0.01
-    source, worker, metrics, _ = make_worker(
-        kafka_broker, unique_name, sink, max_in_flight=4, resume_below=0.5
-    )
+    source, worker, _, _ = make_worker(kafka_broker, unique_name, sink, max_in_flight=4, resume_below=0.5)
     peak = {"in_flight": 0, "paused": 0}
     original_send = sink.send
 
