@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -29,6 +29,7 @@ from processor.config.settings import Settings
 from processor.errors import WorkerError
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
+from processor.outcomes import AuthFailed
 from processor.records import SourceRecord
 from processor.runtime.auth import AuthGate
 from processor.runtime.commit import CommitPolicy, CommitState
@@ -43,7 +44,12 @@ from processor.runtime.kafka import (
     to_record,
 )
 from processor.runtime.lanes import Backpressure, KeyLanes
-from processor.runtime.offsets import OffsetTracker
+from processor.runtime.partitions import (
+    PartitionState,
+    apply_pauses,
+    commit_offsets,
+    export_lag,
+)
 from processor.runtime.retry import DueGate, RetryPlan, due_at_ms
 from processor.runtime.topics import create_topics
 
@@ -52,16 +58,6 @@ log = structlog.get_logger(__name__)
 BACKPRESSURE, DUE, AUTH = "backpressure", "due", "auth"
 LAG_INTERVAL_S = 5.0
 MAX_BATCH = 500
-
-
-@dataclass(slots=True)
-class PartitionState:
-    tracker: OffsetTracker = field(default_factory=OffsetTracker)
-    position: int | None = None
-    """Next offset to dispatch (None until the first record)."""
-    reasons: set[str] = field(default_factory=set)
-    kafka_paused: bool = False
-    retry_tier: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -138,6 +134,7 @@ class Worker:
         group = f"{kafka.group_id}-{self.name}"
         self._consumer = OwnedConsumer(consumer_config(kafka, group))
         log.info("worker_starting", direction=self.name, group=group, topics=topics)
+        auth_check = self._loop.create_task(self._check_auth_at_start())
         try:
             await self._consumer.subscribe(topics, self._on_assign, self._on_revoke, self._on_lost)
             self.readiness.set_broker_reachable(True)
@@ -149,7 +146,18 @@ class Worker:
                 for message in messages:
                     self._dispatch(message)
         finally:
+            auth_check.cancel()
             await self._shutdown()
+
+    async def _check_auth_at_start(self) -> None:
+        """A refused key pauses the direction before its first record (not-ready at once)."""
+        try:
+            outcome = await self.direction.sink.check_auth()
+        except Exception as exc:  # the probe is advisory; records will tell
+            log.warning("auth_check_error", direction=self.name, error=repr(exc))
+            return
+        if isinstance(outcome, AuthFailed):
+            self.gate.trip(outcome)
 
     async def _ensure_topics(self) -> None:
         """Create missing source/retry/DLQ topics (best effort: the broker may forbid it)."""
@@ -294,64 +302,17 @@ class Worker:
 
     async def _apply_pauses(self) -> None:
         assert self._consumer is not None
-        to_pause = [tp for tp, st in self.parts.items() if st.reasons and not st.kafka_paused]
-        to_resume = [tp for tp, st in self.parts.items() if not st.reasons and st.kafka_paused]
-        if to_pause:
-            await self._consumer.pause(to_pause)
-            for tp in to_pause:
-                self.parts[tp].kafka_paused = True
-        if to_resume:
-            positions = {tp: p for tp in to_resume if (p := self.parts[tp].position) is not None}
-            await self._consumer.seek(positions)
-            await self._consumer.resume(to_resume)
-            for tp in to_resume:
-                self.parts[tp].kafka_paused = False
-        if to_pause or to_resume:
-            paused = sum(st.kafka_paused for st in self.parts.values())
-            self.metrics.partitions_paused.labels(self.name).set(paused)
+        await apply_pauses(self._consumer, self.parts, self.metrics, self.name)
 
     async def _commit(self, *, force: bool = False) -> None:
         assert self._consumer is not None
-        offsets = {tp: p for tp, st in self.parts.items() if (p := st.tracker.committable()) is not None}
         self.commit_state.did_commit(self.clock())
-        if not offsets:
-            return
-        try:
-            await self._consumer.commit(offsets)
-        except KafkaException as exc:
-            self.metrics.commits.labels(self.name, "error").inc()
-            log.warning("commit_failed", direction=self.name, error=str(exc), forced=force)
-            return
-        self.metrics.commits.labels(self.name, "ok").inc()
-        self.readiness.set_broker_reachable(True)
-        for tp, next_offset in offsets.items():
-            if (st := self.parts.get(tp)) is not None:
-                st.tracker.mark_committed(next_offset)
+        if await commit_offsets(self._consumer, self.parts, self.metrics, self.name, forced=force):
+            self.readiness.set_broker_reachable(True)
 
     async def _export_lag(self) -> None:
         assert self._consumer is not None
-        tps = list(self.parts)
-        if not tps:
-            return
-        try:
-            marks = await self._consumer.watermarks(tps)
-        except KafkaException:
-            return
-        depth: dict[str, int] = dict.fromkeys(self.retry_topics.values(), 0)
-        for tp, mark in marks.items():
-            st = self.parts.get(tp)
-            if st is None:
-                continue
-            base = st.tracker.committed
-            if base is None:  # the group never committed here: everything retained is lag
-                base = mark.low if mark.low >= 0 else 0
-            lag = max(0, mark.high - base)
-            if st.retry_tier is None:
-                self.metrics.consumer_lag.labels(self.name, tp[0], str(tp[1])).set(lag)
-            else:
-                depth[st.retry_tier] += lag
-        for tier, value in depth.items():
-            self.metrics.retry_topic_depth.labels(self.name, tier).set(value)
+        await export_lag(self._consumer, self.parts, self.metrics, self.name, self.retry_topics.values())
 
     # ------------------------------------------------------------------ auth
 

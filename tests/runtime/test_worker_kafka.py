@@ -346,3 +346,26 @@ async def test_rebalance_to_a_second_worker_loses_nothing(kafka_broker, unique_n
         for key in range(12):
             seq = [p["id"] for p in sink.delivered if p["key"] == key]
             assert seq == sorted(seq)
+
+
+async def test_refused_key_at_start_pauses_before_the_first_record(
+    kafka_broker, unique_name, producer_factory
+):
+    """checkAuth fails at start-up: the direction is not ready and consumes nothing until the key works."""
+    sink = FakeSink()
+    sink.auth_ok = False
+    source, worker, _, readiness = make_worker(kafka_broker, unique_name, sink)
+    stop, task = await start(worker)
+    await wait_for(lambda: all("auth" in st.reasons for st in worker.parts.values()), what="auth pause")
+    assert not readiness.snapshot()[0]
+    producer = producer_factory()
+    for i in range(5):
+        producer.produce(source, key=b"k", value=dumps({"id": i}))
+    producer.flush(10)
+    await asyncio.sleep(0.5)
+    assert sink.received == [], "nothing is sent while the key is refused"
+    sink.auth_ok = True
+    await wait_for(lambda: len(sink.delivered) == 5, what="5 after the key works")
+    assert [p["id"] for p in sink.delivered] == [0, 1, 2, 3, 4]
+    stop.set()
+    await task
