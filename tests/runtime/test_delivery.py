@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client import CollectorRegistry
 
 from processor.codecs import JsonCodec
@@ -204,3 +205,22 @@ class TestPlans:
         assert plan.dropped_keys == 1
         assert plan.units[0].payload == {"type": "track"}
         assert plan_outbound(Skipped("blocked_recursion"), None).skipped == "blocked_recursion"
+
+
+async def test_one_log_line_per_record_with_its_context() -> None:
+    """A record with two actions logs exactly one line, naming its outcome; the task context carries
+    event_id, direction, topic, partition and offset; no secret appears."""
+    sink = FakeSink(
+        lambda p, n: Sent() if p["action"] == "a" else Rejected(ErrorClass.HTTP_4XX, "x-api-key: k1")
+    )
+    handler, _, _ = handler_for(fake_direction("src", sink, ("k1",)), Published())
+    structlog.contextvars.clear_contextvars()
+    with structlog.testing.capture_logs() as logs:
+        await handler.handle(record(dumps({"id": "e9", "actions": ["a", "b"]}), offset=5))
+    assert [entry["event"] for entry in logs] == ["record_dead_lettered"]
+    assert logs[0]["actions"] == {"a": "sent", "b": "dead_lettered"}
+    assert structlog.contextvars.get_contextvars() == {
+        "event_id": "e9", "direction": "inbound", "topic": "src", "partition": 0, "offset": 5,
+    }  # fmt: skip
+    assert "k1" not in repr(logs)
+    structlog.contextvars.clear_contextvars()

@@ -110,6 +110,8 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
     def script(payload, attempt):
         if payload["id"] == "flaky" and payload.get("action") == "b" and attempt < 3:
             return Retry(ErrorClass.HTTP_5XX, "503 from upstream", status=503)
+        if payload["id"] == "never":
+            return Retry(ErrorClass.TIMEOUT, "timed out")
         return Sent()
 
     sink = FakeSink(script)
@@ -118,8 +120,14 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
     producer = producer_factory()
     producer.produce(source, key=b"u1", value=dumps({"id": "flaky", "actions": ["a", "b"]}))
     producer.produce(source, key=b"u2", value=dumps({"id": "fine"}))
+    producer.produce(source, key=b"u3", value=dumps({"id": "never"}))
     producer.flush(10)
     await wait_for(lambda: any(p.get("action") == "b" for p in sink.delivered), what="retried delivery")
+    await wait_for(
+        lambda: sample(metrics, "cordial_bridge_records_dead_lettered_total", direction="inbound", action="-",
+                       error_class="retries_exhausted") == 1,
+        what="max attempts reached",
+    )  # fmt: skip
     stop.set()
     await task
     sent_a = [p for p in sink.received if p["id"] == "flaky" and p["action"] == "a"]
@@ -138,6 +146,13 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
     assert headers["cb-error-class"] == "http_5xx"
     assert headers["cb-error-status"] == "503"
     assert tier1[0].key() == b"u1"
+    assert sum(p["id"] == "never" for p in sink.received) == 3, "max_attempts=3: three tries, then the DLQ"
+    [dead] = read_topic(consumer_factory, f"{source}.dlq", 1)
+    dead_headers = header_map(dead)
+    assert dead_headers["cb-error-class"] == "retries_exhausted"
+    assert dead_headers["cb-attempt"] == "3"
+    assert "timeout" in dead_headers["cb-error-message"]
+    assert dead.value() == dumps({"id": "never"})
     # The second attempt happened no earlier than the record's due time.
     index_b2 = [i for i, p in enumerate(sink.received) if p["id"] == "flaky" and p["action"] == "b"][1]
     assert sink.received_at[index_b2] * 1000 >= int(headers["cb-due-at"]) - 5
