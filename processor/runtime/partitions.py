@@ -9,14 +9,15 @@ consumer calls, so only the poll loop calls them — never code running inside a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from confluent_kafka import KafkaException
 
 from processor.ops.metrics import BridgeMetrics
-from processor.runtime.kafka import TP, OwnedConsumer
+from processor.runtime.kafka import TP, Watermarks
 from processor.runtime.offsets import OffsetTracker
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,8 @@ class PartitionState:
     reasons: set[str] = field(default_factory=set)
     """Why the partition must be paused (`backpressure`, `due`, `auth`, `shutdown`); empty = flowing."""
     kafka_paused: bool = False
+    needs_seek: bool = False
+    """Records at or after `position` were dropped (or purged by a pause): seek before reading on."""
     retry_tier: str | None = None
     """The tier name for a retry-topic partition; None for the source topic."""
 
@@ -37,28 +40,56 @@ class PartitionState:
 Partitions = MutableMapping[TP, PartitionState]
 
 
+class ConsumerCalls(Protocol):
+    """The consumer calls made here (`kafka.OwnedConsumer`; a fake in tests)."""
+
+    async def pause(self, tps: Sequence[TP]) -> None: ...
+
+    async def resume(self, tps: Sequence[TP]) -> None: ...
+
+    async def seek(self, positions: Mapping[TP, int]) -> None: ...
+
+    async def commit(self, offsets: Mapping[TP, int]) -> None: ...
+
+    async def watermarks(self, tps: Sequence[TP]) -> dict[TP, Watermarks]: ...
+
+
 async def apply_pauses(
-    consumer: OwnedConsumer, parts: Partitions, metrics: BridgeMetrics, direction: str
+    consumer: ConsumerCalls,
+    parts: Partitions,
+    metrics: BridgeMetrics,
+    direction: str,
+    *,
+    unknown_position: int,
 ) -> None:
-    """Make the consumer's paused set match the partitions' reasons."""
+    """Make the consumer's paused set match the partitions' reasons.
+
+    A partition that flows again is first moved back to `position` (pausing purged its prefetched
+    records, and librdkafka would otherwise go on from its fetch position, skipping them). With no
+    position yet (nothing read since assignment and no group commit), `unknown_position` — the
+    logical offset of the reset policy — is used.
+    """
     to_pause = [tp for tp, st in parts.items() if st.reasons and not st.kafka_paused]
-    to_resume = [tp for tp, st in parts.items() if not st.reasons and st.kafka_paused]
+    to_flow = [tp for tp, st in parts.items() if not st.reasons and (st.kafka_paused or st.needs_seek)]
     if to_pause:
         await consumer.pause(to_pause)
         for tp in to_pause:
             parts[tp].kafka_paused = True
-    if to_resume:
-        positions = {tp: p for tp in to_resume if (p := parts[tp].position) is not None}
+            parts[tp].needs_seek = True
+    if to_flow:
+        positions = {tp: unknown_position if (p := parts[tp].position) is None else p for tp in to_flow}
         await consumer.seek(positions)
+        to_resume = [tp for tp in to_flow if parts[tp].kafka_paused]
         await consumer.resume(to_resume)
-        for tp in to_resume:
+        for tp in to_flow:
             parts[tp].kafka_paused = False
-    if to_pause or to_resume:
+            parts[tp].needs_seek = False
+    if to_pause or to_flow:
         metrics.partitions_paused.labels(direction).set(sum(st.kafka_paused for st in parts.values()))
 
 
 async def commit_offsets(
-    consumer: OwnedConsumer,
+    consumer: ConsumerCalls,
     parts: Partitions,
     metrics: BridgeMetrics,
     direction: str,
@@ -83,7 +114,7 @@ async def commit_offsets(
 
 
 async def export_lag(
-    consumer: OwnedConsumer, parts: Partitions, metrics: BridgeMetrics, direction: str, tiers: Iterable[str]
+    consumer: ConsumerCalls, parts: Partitions, metrics: BridgeMetrics, direction: str, tiers: Iterable[str]
 ) -> None:
     """Consumer lag per source partition and retry-topic depth per tier: high watermark - committed."""
     tps = list(parts)

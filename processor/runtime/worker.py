@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaError, KafkaException, Message, TopicPartition
 
 from processor.config.settings import Settings
 from processor.errors import WorkerError
@@ -111,6 +111,7 @@ class Worker:
         self._producer: AsyncProducer | None = None
         self._handler: RecordHandler | None = None
         self._next_lag = 0.0
+        self._reset_offset = OFFSET_BEGINNING
         self._lag_interval_s = lag_interval_s
         readiness.register(self.name)
 
@@ -132,7 +133,10 @@ class Worker:
             metrics=self.metrics,
         )
         group = f"{kafka.group_id}-{self.name}"
-        self._consumer = OwnedConsumer(consumer_config(kafka, group))
+        config = consumer_config(kafka, group)
+        earliest = str(config.get("auto.offset.reset")) in ("earliest", "smallest", "beginning")
+        self._reset_offset = OFFSET_BEGINNING if earliest else OFFSET_END
+        self._consumer = OwnedConsumer(config)
         log.info("worker_starting", direction=self.name, group=group, topics=topics)
         auth_check = self._loop.create_task(self._check_auth_at_start())
         try:
@@ -218,10 +222,11 @@ class Worker:
         st = self.parts.get(tp)
         if st is None or (st.position is not None and offset < st.position):
             return  # not ours (any more), or re-delivered after a seek
-        if st.reasons:
+        if st.reasons or st.needs_seek:
             if st.position is None:
                 st.position = offset
-            return  # paused: re-read from `position` on resume
+            st.needs_seek = True
+            return  # paused, or dropped records before this one: re-read from `position`
         record = to_record(message)
         if st.retry_tier is not None:
             due = due_at_ms(record.headers)
@@ -230,6 +235,7 @@ class Worker:
                 self.due.hold(tp, offset, self.clock() + wait_s)
                 st.reasons.add(DUE)
                 st.position = offset
+                st.needs_seek = True
                 return
         st.tracker.add(offset)
         st.position = offset + 1
@@ -302,7 +308,9 @@ class Worker:
 
     async def _apply_pauses(self) -> None:
         assert self._consumer is not None
-        await apply_pauses(self._consumer, self.parts, self.metrics, self.name)
+        await apply_pauses(
+            self._consumer, self.parts, self.metrics, self.name, unknown_position=self._reset_offset
+        )
 
     async def _commit(self, *, force: bool = False) -> None:
         assert self._consumer is not None
@@ -359,8 +367,9 @@ class Worker:
     async def _assigned(self, tps: list[TP], committed: dict[TP, int]) -> None:
         for tp in tps:
             st = PartitionState(retry_tier=self.retry_topics.get(tp[0]))
-            if tp in committed:
+            if tp in committed:  # consumption starts there
                 st.tracker.mark_committed(committed[tp])
+                st.position = committed[tp]
             if not self.gate.is_open:
                 st.reasons.add(AUTH)
             if self.backpressure.paused:
