@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -287,10 +288,10 @@ class AsyncProducer:
         future: asyncio.Future[None] = self._loop.create_future()
 
         def settle(err: KafkaError | None, _msg: Message) -> None:
-            if err is None:
-                self._loop.call_soon_threadsafe(_resolve, future, None)
-            else:
-                self._loop.call_soon_threadsafe(_resolve, future, ProduceError(err, str(err)))
+            error = None if err is None else ProduceError(err, str(err))
+            # A closed loop (RuntimeError) means nobody waits for this report any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(_resolve, future, error)
 
         self._producer.produce(topic, value=value, key=key, headers=list(headers), on_delivery=settle)
         return future
@@ -342,7 +343,3 @@ def _resolve(future: asyncio.Future[None], error: Exception | None) -> None:
         future.set_result(None)
     else:
         future.set_exception(error)
-
-
-def partition_key(tp: TopicPartition) -> TP:
-    return (tp.topic, tp.partition)

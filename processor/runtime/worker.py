@@ -149,6 +149,8 @@ class Worker:
                 )
                 for message in messages:
                     self._dispatch(message)
+                if messages and messages[-1].error() is None:
+                    self.readiness.set_broker_reachable(True)
         finally:
             auth_check.cancel()
             await self._shutdown()
