@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 import pytest
+import structlog
 from confluent_kafka import Message
 from prometheus_client import CollectorRegistry
 
+from processor.config.settings import RetrySettings
 from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
@@ -61,8 +65,6 @@ async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, pro
 
 def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0) -> list[Message]:
     """The first `count` records of `topic` (all partitions)."""
-    import time
-
     consumer = consumer_factory()
     consumer.subscribe([topic])
     records: list[Message] = []
@@ -384,3 +386,37 @@ async def test_refused_key_at_start_pauses_before_the_first_record(
     assert [p["id"] for p in sink.delivered] == [0, 1, 2, 3, 4]
     stop.set()
     await task
+
+
+async def test_waiting_longer_than_max_poll_interval_keeps_the_group(
+    kafka_broker, unique_name, producer_factory
+):
+    """A retry tier of 8 s with max.poll.interval.ms = 6 s: the gate pauses the partition and keeps
+    polling, so the worker is never evicted (no revoke) and the record arrives after its due time."""
+    calls: list[float] = []
+
+    def script(payload, attempt):
+        calls.append(time.time())
+        return Retry(ErrorClass.HTTP_5XX, "503", status=503) if attempt == 1 else Sent()
+
+    sink = FakeSink(script)
+    source = unique_name("src")
+    settings = broker_settings(kafka_broker.bootstrap_servers, source, unique_name("g"))
+    settings = dataclasses.replace(settings, retry=RetrySettings(tiers=("8s",), max_attempts=3))
+    worker = Worker(
+        fake_direction(source, sink),
+        settings,
+        metrics=BridgeMetrics(CollectorRegistry()),
+        readiness=Readiness(),
+    )
+    with structlog.testing.capture_logs() as logs:
+        stop, task = await start(worker)
+        producer = producer_factory()
+        producer.produce(source, key=b"k", value=dumps({"id": "late"}))
+        producer.flush(10)
+        await wait_for(lambda: len(sink.delivered) == 1, timeout_s=40, what="delivery after 8 s")
+        revokes_before_stop = [e for e in logs if e["event"] == "partitions_revoked"]
+        stop.set()
+        await task
+    assert revokes_before_stop == [], "never evicted from the group while holding the record"
+    assert calls[1] - calls[0] >= 7.9
