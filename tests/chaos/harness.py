@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 import orjson
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
 from processor.config.loader import load_settings
 from processor.demo.config import fast_config, key_environment, write_config
@@ -152,6 +152,46 @@ class ArrivalLog:
         return [(key, number)] if isinstance(key, str) and isinstance(number, int) else []
 
 
+class RetryTally:
+    """Counts the records on the retry-tier topics and remembers their keys; values are not kept
+    (a long outage writes tens of thousands of retry records). Assigns partitions, never joins a
+    group, never commits."""
+
+    def __init__(self, bootstrap_servers: str, topics: Sequence[str]) -> None:
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": "cordial-bridge-chaos-observer",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
+        self.count = 0
+        self.keys: set[str] = set()
+        assignment = []
+        for topic in topics:
+            try:
+                found = self._consumer.list_topics(topic, timeout=5).topics.get(topic)
+            except KafkaException:
+                found = None
+            for partition in sorted(found.partitions) if found is not None else ():
+                assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
+        self._consumer.assign(assignment)
+
+    def drain(self, wait_s: float = 0.05) -> None:
+        while messages := self._consumer.consume(1000, wait_s):
+            for message in messages:
+                if message.error() is not None:
+                    continue
+                self.count += 1
+                key = message.key()
+                if key is not None:
+                    self.keys.add(key.decode(errors="replace"))
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
 class ChaosRun:
     """One scenario: emulator + topics + config + workers; `finish()` returns the accounting row."""
 
@@ -204,8 +244,10 @@ class ChaosRun:
         plan = RetryPlan.from_settings(self.settings.retry)
         self.retry_topics = plan.topics(self.topic)
         self.dlq = dlq_topic(self.topic)
-        self.tail = TopicTail(bootstrap_servers, [*self.retry_topics, self.dlq])
+        self.tail = TopicTail(bootstrap_servers, [self.dlq])
         self._stack.callback(self.tail.close)
+        self.retries = RetryTally(bootstrap_servers, self.retry_topics)
+        self._stack.callback(self.retries.close)
         self.pool = WorkerPool(self.config_path, workdir, env, direction)
         self._stack.callback(self.pool.stop_all)
         self.log = ArrivalLog(self.api, self.run_id, direction)
@@ -292,12 +334,10 @@ class ChaosRun:
     def refresh(self) -> None:
         self.log.refresh()
         self.tail.drain(0.05)
+        self.retries.drain(0.05)
 
     def dead_lettered(self) -> list[tuple[str, int] | None]:
         return [self._identify(r) for r in self.tail.records(self.dlq)]
-
-    def retry_records(self) -> list[ReadRecord]:
-        return [r for t in self.retry_topics for r in self.tail.records(t)]
 
     def accepted(self) -> int:
         """Events the API accepted so far (duplicates included)."""
@@ -351,13 +391,12 @@ class ChaosRun:
                 "; "
             )
         self.refresh()
-        retry = self.retry_records()
         ledger = Ledger(
             produced=list(self.produced),
             arrivals=self.log.arrivals(),
             dlq=self.dead_lettered(),
-            retried_keys={r.key.decode(errors="replace") for r in retry if r.key is not None},
-            retry_records=len(retry),
+            retried_keys=set(self.retries.keys),
+            retry_records=self.retries.count,
         )
         return account(
             ledger,
