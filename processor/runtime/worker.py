@@ -113,6 +113,8 @@ class Worker:
         self._next_lag = 0.0
         self._reset_offset = OFFSET_BEGINNING
         self._lag_interval_s = lag_interval_s
+        self._consumed_source = metrics.records_consumed.labels(self.name, "source")
+        self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
         readiness.register(self.name)
 
     # ------------------------------------------------------------------ lifecycle
@@ -241,8 +243,7 @@ class Worker:
                 return
         st.tracker.add(offset)
         st.position = offset + 1
-        kind = "source" if st.retry_tier is None else "retry"
-        self.metrics.records_consumed.labels(self.name, kind).inc()
+        (self._consumed_source if st.retry_tier is None else self._consumed_retry).inc()
         key: Hashable = record.key if record.key is not None else record.position
         self.lanes.submit(key, Inflight(record, key, tp))
         if self.backpressure.update(self.lanes.in_flight):
