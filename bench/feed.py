@@ -9,6 +9,7 @@ never disturb a worker's consumer group.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -177,3 +178,42 @@ def read_timestamps(
     finally:
         consumer.close()
     return out
+
+
+def bare_latency(
+    bootstrap: str, topic: str, events: Sequence[Event], rate_per_s: float, timeout_s: float
+) -> list[float]:
+    """The broker's own floor: paced records → a bare consumer (worker's fetch settings); ms each.
+
+    Broker timestamp → the moment a consumer with the worker's `fetch.wait.max.ms` holds the
+    record. Whatever the processor adds to end-to-end latency comes on top of this.
+    """
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "bench-floor",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 100,
+        }
+    )
+    metadata = consumer.list_topics(topic, timeout=10)
+    found = metadata.topics.get(topic)
+    partitions = sorted(found.partitions) if found is not None and found.error is None else [0]
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    samples: list[float] = []
+    deadline = time.monotonic() + timeout_s + 15
+
+    def consume() -> None:
+        while len(samples) < len(events) and time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=500, timeout=0.05):
+                if message.error() is None:
+                    samples.append(time.time() * 1000 - message.timestamp()[1])
+
+    reader = threading.Thread(target=consume, name="bench-floor-reader", daemon=True)
+    reader.start()
+    try:
+        paced(bootstrap, topic, events, rate_per_s, timeout_s)
+    finally:
+        reader.join(max(0.0, deadline - time.monotonic()) + 1)
+        consumer.close()
+    return samples

@@ -73,6 +73,12 @@ def _seqs_in(body: Any) -> list[str]:
     return found
 
 
+def percentile(samples: list[float], p: float) -> float | None:
+    if len(samples) < 2:
+        return samples[0] if samples else None
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(p) - 1]
+
+
 @dataclass
 class Latency:
     direction: str
@@ -81,12 +87,11 @@ class Latency:
     produce_seconds: float = 0.0
     samples_ms: list[float] = field(default_factory=list)
     unmatched: int = 0
+    floor_ms: list[float] = field(default_factory=list)
+    """Broker → bare consumer at the same rate: what any consumer sees before doing anything."""
 
     def percentile(self, p: float) -> float | None:
-        if len(self.samples_ms) < 2:
-            return self.samples_ms[0] if self.samples_ms else None
-        cuts = statistics.quantiles(self.samples_ms, n=100, method="inclusive")
-        return cuts[int(p) - 1]
+        return percentile(self.samples_ms, p)
 
     def as_dict(self) -> dict[str, object]:
         def rounded(value: float | None) -> float | None:
@@ -105,6 +110,12 @@ class Latency:
             "p95_ms": rounded(self.percentile(95)),
             "p99_ms": rounded(self.percentile(99)),
             "max_ms": rounded(max(self.samples_ms) if self.samples_ms else None),
+            "floor_bare_consumer": {
+                "samples": len(self.floor_ms),
+                "p50_ms": rounded(percentile(self.floor_ms, 50)),
+                "p95_ms": rounded(percentile(self.floor_ms, 95)),
+                "p99_ms": rounded(percentile(self.floor_ms, 99)),
+            },
         }
 
 

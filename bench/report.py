@@ -122,6 +122,16 @@ def render(results: Results) -> str:
         ("  p50 ms", fig("latency", "p50_ms", digits=1), ""),
         ("  p95 ms", fig("latency", "p95_ms", digits=1), ""),
         ("  p99 ms", fig("latency", "p99_ms", digits=1), "p99_ms"),
+        (
+            "  floor: broker -> bare consumer p50 ms",
+            fig("latency", "floor_bare_consumer", "p50_ms", digits=1),
+            "",
+        ),
+        (
+            "  floor: broker -> bare consumer p99 ms",
+            fig("latency", "floor_bare_consumer", "p99_ms", digits=1),
+            "",
+        ),
         (f"peak RSS MB ({backlog}-event backlog)", fig("processor", "peak_rss_mb", digits=1), "peak_rss_mb"),
     ]
     header = f"{'measure':<42}" + "".join(f"{d:>14}" for d in directions) + f"  {'target':<22}{'result'}"

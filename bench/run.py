@@ -138,7 +138,7 @@ class Bench:
         try:
             # 1. the processor
             profile = (
-                args.results_dir / f"profile-{self.stamp}-{direction}.pyisession" if args.profile else None
+                args.results_dir / f"{self.stamp}-{direction}.profile.pyisession" if args.profile else None
             )
             cfg = self.config(f"{direction}-{self.stamp}", topic if direction == "inbound" else "unused-in",
                               topic if direction == "outbound" else "unused-out")  # fmt: skip
@@ -205,8 +205,10 @@ class Bench:
             if drained.events_per_s > 0:
                 out["latency"] = self.latency(direction, emulator, 0.5 * drained.events_per_s).as_dict()
                 lat = out["latency"]
+                floor = lat["floor_bare_consumer"]
                 say(f"[{direction}] latency @ {lat['achieved_rate_per_s']:,.0f}/s: p50 {lat['p50_ms']} ms, "
-                    f"p95 {lat['p95_ms']} ms, p99 {lat['p99_ms']} ms ({lat['samples']} samples)")  # fmt: skip
+                    f"p95 {lat['p95_ms']} ms, p99 {lat['p99_ms']} ms ({lat['samples']} samples); "
+                    f"broker → bare consumer p50 {floor['p50_ms']}, p99 {floor['p99_ms']} ms")  # fmt: skip
         finally:
             emulator.close()
         return out
@@ -241,6 +243,11 @@ class Bench:
             self.children.stop(worker)
         stamps = feed.read_timestamps(self.bootstrap, topic, len(warm) + len(paced), latency.seq_of)
         latency.measure(result, received, stamps)
+        floor_topic = f"bench-floor-{direction}-{self.stamp}"
+        config.create_topics(self.bootstrap, [floor_topic], args.partitions)
+        result.floor_ms = feed.bare_latency(
+            self.bootstrap, floor_topic, paced, rate, timeout_s=args.latency_seconds * 2 + 10
+        )
         return result
 
     @staticmethod
