@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -263,11 +264,22 @@ class Bench:
         )
 
 
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=RESULTS.parent.parent, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None
+
+
 def machine() -> dict[str, object]:
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "note": "broker, emulators, worker and load generators share this machine",
     }
 
@@ -310,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
     document = {
         "benchmark": "cordial-bridge end to end",
+        "commit": git_commit(),
         "started_at": stamp,
         "seconds": round(time.monotonic() - started, 1),
         "machine": machine(),
