@@ -105,7 +105,7 @@ class RecordHandler:
 
     async def handle(self, record: SourceRecord) -> None:
         d = self.direction.name
-        lineage = Lineage.of(record)
+        lineage = Lineage.of(record, self.direction.source_topic)
         structlog.contextvars.bind_contextvars(
             event_id=record.position, direction=d, topic=record.topic, partition=record.partition,
             offset=record.offset,

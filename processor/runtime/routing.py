@@ -40,7 +40,9 @@ class Lineage:
     """Headers copied onto retry/DLQ records (the user's own, plus `cb-replayed`)."""
 
     @classmethod
-    def of(cls, record: SourceRecord) -> Lineage:
+    def of(cls, record: SourceRecord, source_topic: str | None = None) -> Lineage:
+        """The lineage of `record`; a record read from `source_topic` starts afresh whatever its
+        headers say (only retry-topic records continue an earlier attempt count)."""
         hdr = record.headers
         passthrough = tuple(
             (name, value)
@@ -48,7 +50,7 @@ class Lineage:
             if not name.startswith("cb-") or name in KEPT_CB_HEADERS
         )
         original_topic = _text(hdr.get(h.ORIGINAL_TOPIC))
-        if original_topic is None or h.ATTEMPT not in hdr:
+        if original_topic is None or h.ATTEMPT not in hdr or record.topic == source_topic:
             return cls(
                 record.topic, record.partition, record.offset, record.timestamp_ms, 0, None, None, passthrough
             )

@@ -96,7 +96,8 @@ async def test_retry_record_resends_only_its_action() -> None:
     sink = FakeSink()
     handler, _, _ = handler_for(fake_direction("src", sink), Published())
     headers = {"cb-original-topic": b"src", "cb-attempt": b"1", "cb-action": b"b"}
-    await handler.handle(record(dumps({"id": "e1", "actions": ["a", "b", "c"]}), headers=headers))
+    value = dumps({"id": "e1", "actions": ["a", "b", "c"]})
+    await handler.handle(SourceRecord("src.retry.1s", 0, 0, b"key", value, headers, NOW))
     assert [p["action"] for p in sink.received] == ["b"]
 
 

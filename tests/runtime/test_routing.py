@@ -146,3 +146,14 @@ def test_outbound_record_without_action() -> None:
     decision = decide(Rejected(ErrorClass.MESSAGE_TOO_LARGE, "too big"), action=None)
     assert isinstance(decision, Produce)
     assert "cb-action" not in headers_of(decision)
+
+
+def test_source_record_with_stray_bookkeeping_starts_afresh() -> None:
+    """cb-* headers on a record of the source topic itself do not shrink its attempt budget."""
+    stray = retry_record(7)
+    on_source = SourceRecord("segment-inbound", 0, 3, b"k", b"{}", stray.headers, NOW)
+    lineage = Lineage.of(on_source, "segment-inbound")
+    assert lineage.attempt == 1
+    assert lineage.action is None
+    assert lineage.offset == 3
+    assert dict(lineage.passthrough) == {"cb-replayed": b"1", "trace": b"abc"}
