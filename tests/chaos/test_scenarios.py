@@ -174,6 +174,33 @@ def test_rebalance_under_load(chaos_run: RunFactory, scale: Scale, chaos_report:
     check(run, row, chaos_report)
 
 
+def test_rebalance_graceful(chaos_run: RunFactory, scale: Scale, chaos_report: list[Row]) -> None:
+    """Two workers in one group; one is stopped with SIGTERM and restarted under load: its partitions
+    are drained and committed before they move (SPEC §7), so nothing is lost or sent twice."""
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    run = chaos_run("rebalance_graceful", faults=SLOW_API, partitions=6)
+    run.pool.start()
+    run.pool.start()
+    events = run.events(keys=scale.count(24, 60), per_key=scale.count(20, 100))
+    producer = BackgroundProducer(run, events, per_second=scale.pick(40, 100))
+    rounds = scale.count(1, 4)
+    exits = []
+    for _ in range(rounds):
+        assert run.wait_for_progress(), run.pool.log_tail()
+        time.sleep(rng.uniform(0.5, 3.0))
+        exits.append(run.pool.terminate(rng.choice(run.pool.alive())))
+        run.pool.start()
+    producer.join()
+    settled = run.wait_until_quiet(timeout_s=scale.pick(90, 600))
+    row = run.finish(
+        settled=settled, notes=f"{rounds} SIGTERM+restart rounds, exit codes {exits}, seed {seed}"
+    )
+    check(run, row, chaos_report)
+    assert exits == [0] * rounds, run.explain(row)
+    assert row.duplicates == 0, run.explain(row)
+
+
 def test_broker_paused(chaos_run: RunFactory, scale: Scale, chaos_report: list[Row], tmp_path: Path) -> None:
     """The broker is frozen (SIGSTOP) under load, then resumed (SIGCONT): no loss."""
     pause_s = scale.pick(8, 30)
