@@ -202,9 +202,10 @@ def bare_latency(
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
     samples: list[float] = []
     deadline = time.monotonic() + timeout_s + 15
+    stop = threading.Event()
 
     def consume() -> None:
-        while len(samples) < len(events) and time.monotonic() < deadline:
+        while len(samples) < len(events) and time.monotonic() < deadline and not stop.is_set():
             for message in consumer.consume(num_messages=500, timeout=0.05):
                 if message.error() is None:
                     samples.append(time.time() * 1000 - message.timestamp()[1])
@@ -213,7 +214,9 @@ def bare_latency(
     reader.start()
     try:
         paced(bootstrap, topic, events, rate_per_s, timeout_s)
-    finally:
         reader.join(max(0.0, deadline - time.monotonic()) + 1)
+    finally:
+        stop.set()
+        reader.join(5)
         consumer.close()
     return samples

@@ -63,6 +63,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+LIVE: dict[int, subprocess.Popen[bytes]] = {}
+"""Every child not yet stopped, by pid, across all `Children` (for the last-resort `kill_all`)."""
+
+
+def kill_all(extra_pids: tuple[int, ...] = ()) -> None:
+    """SIGKILL every live child (and `extra_pids`): the watchdog's answer to a stuck shutdown."""
+    for pid in [*LIVE, *extra_pids]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
 class Children:
     """Starts child processes and guarantees they are stopped (context manager)."""
 
@@ -93,6 +104,7 @@ class Children:
             start_new_session=True,
         )
         self._procs.append((name, process, log))
+        LIVE[process.pid] = process
         return process
 
     def stop(self, process: subprocess.Popen[bytes], grace_s: float = 15.0) -> int | None:
@@ -106,6 +118,7 @@ class Children:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 process.wait(5)
+        LIVE.pop(process.pid, None)
         for i, (_, known, log) in enumerate(self._procs):
             if known is process:
                 log.close()

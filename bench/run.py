@@ -24,6 +24,7 @@ process is stopped on exit, on error and on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -42,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from bench import ceiling, config, feed, latency, naive, report, throughput
 from bench.observe import Emulator
-from bench.procs import Children, render_profile
+from bench.procs import Children, kill_all, render_profile
 from processor.demo.broker import EmbeddedBroker
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -293,13 +295,31 @@ def write_results(args: argparse.Namespace, document: dict[str, Any], stamp: str
     return path
 
 
+BROKER_PIDS: list[int] = []
+WATCHDOG_S = 60.0
+
+
+def _last_resort() -> None:
+    """Runs only if unwinding after Ctrl-C/SIGTERM got stuck (e.g. inside a Kafka client call)."""
+    time.sleep(WATCHDOG_S)
+    print("shutdown stuck; killing every child process", file=sys.stderr, flush=True)
+    kill_all(tuple(BROKER_PIDS))
+    os._exit(130)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # unwind: every context manager stops what it started
+    """Ctrl-C or SIGTERM: unwind (every context manager stops what it started), with a watchdog."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_last_resort, name="bench-watchdog", daemon=True).start()
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = options(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack
     started = time.monotonic()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cordial-bridge-bench-") as tmp:
@@ -307,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs = args.log_dir or workdir / "logs"
         try:
             with EmbeddedBroker(log_path=str(workdir / "broker.log")) as broker, Children(logs) as children:
+                BROKER_PIDS.extend([broker.pid] if broker.pid else [])
                 bench = Bench(args, children, broker.bootstrap_servers, workdir)
                 stamp = bench.stamp
                 for direction in args.directions:
