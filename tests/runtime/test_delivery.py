@@ -9,9 +9,10 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from processor.codecs import JsonCodec
-from processor.config.settings import RetrySettings
+from processor.config.settings import ConsentSettings, InboundSettings, RetrySettings
 from processor.errors import ErrorClass
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
+from processor.inbound.translate import InboundTranslator
 from processor.ops.metrics import BridgeMetrics
 from processor.outbound.messages import OutboundTranslation
 from processor.outcomes import Rejected, Retry, Sent, Skipped
@@ -225,3 +226,37 @@ async def test_one_log_line_per_record_with_its_context() -> None:
     }  # fmt: skip
     assert "k1" not in repr(logs)
     structlog.contextvars.clear_contextvars()
+
+
+async def test_consent_hold_back_is_counted_and_done_not_dead_lettered() -> None:
+    """A message the consent policy holds back sends nothing, publishes nothing, and is counted
+    as skipped with reason `consent` (SPEC §3.3), through the real inbound translator."""
+    translator = InboundTranslator(
+        InboundSettings(consent=ConsentSettings(enabled=True, mode="opted_in_only"))
+    )
+    sent: list[CordialRequest] = []
+
+    class RecordingSink:
+        async def send(self, request: CordialRequest, /) -> Sent:
+            sent.append(request)
+            return Sent()
+
+        async def check_auth(self) -> Sent:
+            return Sent()
+
+        async def aclose(self) -> None:
+            return None
+
+    sink = RecordingSink()
+    direction = Direction(
+        "inbound", "src", JsonCodec(), lambda obj, only: plan_inbound(translator.translate(obj), only), sink
+    )
+    published = Published()
+    handler, metrics, _ = handler_for(direction, published)
+    opted_out = {"type": "identify", "userId": "u1", "traits": {"email": "a@b.com", "email_opt_in": False}}
+    opted_in = {"type": "identify", "userId": "u2", "traits": {"email": "c@d.com", "email_opt_in": True}}
+    await handler.handle(record(dumps(opted_out), offset=0))
+    await handler.handle(record(dumps(opted_in), offset=1))
+    assert sample(metrics, "cordial_bridge_records_skipped_total", direction="inbound", reason="consent") == 1
+    assert [request.body["segmentId"] for request in sent] == ["u2"], "only the opted-in contact"
+    assert published.records == []
