@@ -71,6 +71,47 @@ def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
     return str(value)
 
 
+def _diagnosis(direction: str, found: Mapping[str, Any]) -> list[str]:
+    """Where the time goes when a target is missed, from the figures the run itself measured."""
+    out: list[str] = []
+    processor = found.get("processor") or {}
+    ceiling = found.get("ceiling") or {}
+    rate = processor.get("events_per_s")
+    bound = TARGETS["events_per_s"].get(direction)
+    if rate is not None and bound is not None and rate < bound:
+        cpu = processor.get("worker_cpu_pct")
+        fraction = ceiling.get("processor_fraction_pct")
+        pauses = processor.get("backpressure_pauses")
+        if cpu is not None and cpu >= 85:
+            out.append(
+                f"{direction}: the worker is CPU-bound ({cpu} % of a core); see --profile for the hot path"
+            )
+        elif fraction is not None and fraction < 60:
+            why = f"worker at {cpu} % of a core, {fraction} % of the lower ceiling"
+            if pauses:
+                why += f", {pauses} pauses on worker.max_in_flight"
+            out.append(f"{direction}: not CPU- or API-bound ({why}): look at the consume/backpressure path")
+        else:
+            out.append(
+                f"{direction}: close to the lower ceiling ({fraction} %): the emulator or broker is the limit"
+            )
+    latency = found.get("latency") or {}
+    floor = (latency.get("floor_bare_consumer") or {}).get("p99_ms")
+    p99 = latency.get("p99_ms")
+    if p99 is not None and p99 > TARGETS["p99_ms"][direction] and floor is not None:
+        if floor > TARGETS["p99_ms"][direction]:
+            out.append(
+                f"{direction}: p99 {p99:.0f} ms, but a bare consumer already sees p99 {floor:.0f} ms "
+                "from this broker at this rate: the target is out of reach here"
+            )
+        else:
+            out.append(
+                f"{direction}: p99 {p99:.0f} ms against a broker floor of {floor:.0f} ms: "
+                "the worker adds the difference"
+            )
+    return out
+
+
 def notes(results: Results) -> list[str]:
     """What the reader must know to trust (or not) the figures: partial drains, failed workers."""
     out: list[str] = []
@@ -81,6 +122,7 @@ def notes(results: Results) -> list[str]:
             out.append(
                 f"{direction} worker exited with {processor['worker_exit']} when stopped (see its log)"
             )
+        out += _diagnosis(direction, found)
         latency = found.get("latency") or {}
         if latency and latency.get("samples", 0) < 0.5 * latency.get("produced", 0):
             out.append(

@@ -56,6 +56,8 @@ class Drain:
     """The worker's CPU use while it was delivering (100 = one core)."""
     worker_exit: int | None = None
     complete: bool = False
+    backpressure_pauses: int | None = None
+    """`backpressure_pause` lines in the worker's log: how often it hit `worker.max_in_flight`."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -84,6 +86,7 @@ class Drain:
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
             "worker_cpu_pct": None if self.worker_cpu_pct is None else round(self.worker_cpu_pct),
             "worker_exit": self.worker_exit,
+            "backpressure_pauses": self.backpressure_pauses,
             "notes": self.notes,
         }
 
@@ -140,6 +143,10 @@ def drain(
     if worker.poll() is not None:
         result.notes.append(f"worker exited early with {worker.returncode}; see its log")
     result.worker_exit = children.stop(worker, grace_s=30.0 if profile else 15.0)
+    log = children.log_dir / f"worker-{direction}.log"
+    if log.exists():
+        with log.open("rb") as lines:
+            result.backpressure_pauses = sum(b'"backpressure_pause"' in line for line in lines)
     if not result.complete:
         result.notes.append(f"{result.delivered} of {expected} deliveries within {timeout_s:.0f} s")
     return result
