@@ -63,7 +63,41 @@ def load_settings_text(text: str, *, source: str = "<config>", resolve_secrets: 
         settings = Settings()
     else:
         settings = convert_node(node, Settings, source=source, path="")
+        _check_triggers(node, source)
     return _link(_resolve_secrets(settings, os.environ)) if resolve_secrets else settings
+
+
+def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == key
+                and isinstance(value_node, yaml.Node)
+            ):
+                return value_node
+    return None
+
+
+def _check_triggers(root: yaml.Node, source: str) -> None:
+    """Parse every `inbound.actions.<name>.trigger` now, so a malformed one names its place in the
+    file as well as the line and column inside the trigger (the translator parses them again)."""
+    from processor.errors import TriggerSyntaxError
+    from processor.inbound.triggers import parse_trigger
+
+    inbound = _child(root, "inbound")
+    actions = _child(inbound, "actions") if inbound is not None else None
+    if not isinstance(actions, yaml.MappingNode):
+        return
+    for name_node, action_node in actions.value:
+        trigger = _child(action_node, "trigger")
+        if not isinstance(trigger, yaml.ScalarNode) or trigger.tag == "tag:yaml.org,2002:null":
+            continue
+        path = f"inbound.actions.{name_node.value}.trigger"
+        try:
+            parse_trigger(trigger.value, where=path)
+        except TriggerSyntaxError as exc:
+            raise ConfigError(str(exc), where=where(trigger, source)) from exc
 
 
 def _merge_classic_file(settings: Settings, *, base_dir: Path) -> Settings:

@@ -82,3 +82,24 @@ class TestLoadSettings:
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="cannot read config file"):
             load_settings(tmp_path / "nope.yaml", environ={})
+
+
+class TestTriggerPositions:
+    def test_malformed_trigger_names_file_position_action_and_trigger_position(self) -> None:
+        """A bad trigger is refused at load time with the YAML position, the action, and the line
+        and column inside the trigger text."""
+        text = "inbound:\n  actions:\n    upsertOrder:\n      trigger: 'event = \"Order Completed\" or'\n"
+        with pytest.raises(ConfigError) as info:
+            load_settings_text(text)
+        assert info.value.where == "<config>:4:16"
+        assert "inbound.actions.upsertOrder.trigger" in str(info.value)
+        assert "line 1, column" in str(info.value)
+
+    def test_valid_and_null_triggers_load(self) -> None:
+        text = (
+            "inbound:\n  actions:\n"
+            "    upsertOrder: {trigger: 'event = \"Order Completed\"'}\n"
+            "    mergeContacts: {trigger: null}\n"
+        )
+        settings = load_settings_text(text)
+        assert settings.inbound.actions["upsertOrder"].trigger == 'event = "Order Completed"'
