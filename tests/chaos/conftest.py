@@ -16,7 +16,6 @@ import pytest
 
 from .accounting import Row, render_markdown, render_text
 from .harness import Scale
-from .workers import uses_real_cli
 
 RESULTS_DIR = Path(__file__).with_name("results")
 _ROWS = pytest.StashKey[list[Row]]()
@@ -53,7 +52,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if not rows:
         return
     full = _full(config)
-    runner = "`cordial-bridge run`" if uses_real_cli() else "tests/chaos/worker_main.py (run_workers)"
+    runner = "`cordial-bridge run`"
     terminalreporter.section("chaos accounting")
     terminalreporter.write_line(render_text(rows))
     name = "latest" if full else "latest-small"

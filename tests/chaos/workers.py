@@ -10,7 +10,6 @@ only part of a worker's life it can miss.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import shutil
 import signal
@@ -25,21 +24,10 @@ from pathlib import Path
 SAMPLE_INTERVAL_S = 0.25
 
 
-@functools.cache
 def worker_command() -> tuple[str, ...]:
-    """`cordial-bridge run` when the verb is available, else the stand-in `worker_main.py`."""
+    """`cordial-bridge run` from the same environment as the tests."""
     exe = shutil.which("cordial-bridge", path=str(Path(sys.executable).parent)) or "cordial-bridge"
-    try:
-        shown = subprocess.run([exe, "run", "--help"], capture_output=True, text=True, timeout=60)
-        if shown.returncode == 0 and "--direction" in shown.stdout:
-            return (exe, "run")
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    return (sys.executable, str(Path(__file__).with_name("worker_main.py")))
-
-
-def uses_real_cli() -> bool:
-    return worker_command()[-1] == "run"
+    return (exe, "run")
 
 
 def vm_hwm_kib(pid: int) -> int | None:
