@@ -154,7 +154,7 @@ class Bench:
                 rendered = render_profile(profile)
                 out["processor"]["profile"] = [str(p) for p in rendered]
                 if not rendered:
-                    drained.notes.append("no profile: the worker did not exit cleanly under pyinstrument")
+                    out["processor"]["notes"].append("no profile: the worker did not exit cleanly")
                 profile.unlink(missing_ok=True)
             say(f"[{direction}] processor: {drained.events_per_s:,.0f} events/s over {drained.seconds:.1f} s "
                 f"({drained.requests:,} requests, peak RSS {drained.peak_rss_mb or 0:.0f} MB)")  # fmt: skip

@@ -105,6 +105,8 @@ def drain(
     """Start a worker on the backlog, wait until it is delivered (or the time is up), stop it."""
     result = Drain(direction, events, expected)
     emulator.reset()
+    log = children.log_dir / f"worker-{direction}.log"
+    log_start = log.stat().st_size if log.exists() else 0  # logs are appended to
     worker = children.worker(direction, config, profile=profile)
     rss: list[float] = []
     cpu_marks: list[tuple[float, float]] = []
@@ -143,9 +145,9 @@ def drain(
     if worker.poll() is not None:
         result.notes.append(f"worker exited early with {worker.returncode}; see its log")
     result.worker_exit = children.stop(worker, grace_s=30.0 if profile else 15.0)
-    log = children.log_dir / f"worker-{direction}.log"
     if log.exists():
         with log.open("rb") as lines:
+            lines.seek(log_start)
             result.backpressure_pauses = sum(b'"backpressure_pause"' in line for line in lines)
     if not result.complete:
         result.notes.append(f"{result.delivered} of {expected} deliveries within {timeout_s:.0f} s")
