@@ -92,8 +92,21 @@ class SecretRedactor:
 
 
 def _json_dumps(obj: object, **kwargs: Any) -> str:
+    """JSON for one log line. A log call must never crash a worker: keys json cannot write
+    (tuples, say) are turned into strings on the rare line that has them."""
     kwargs.setdefault("default", str)
-    return json.dumps(obj, ensure_ascii=False, **kwargs)
+    try:
+        return json.dumps(obj, ensure_ascii=False, **kwargs)
+    except TypeError:
+        return json.dumps(_string_keys(obj), ensure_ascii=False, **kwargs)
+
+
+def _string_keys(obj: object) -> object:
+    if isinstance(obj, Mapping):
+        return {k if isinstance(k, str) else str(k): _string_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_string_keys(v) for v in obj]
+    return obj
 
 
 def _wants_console(settings: OpsSettings, stream: IO[str]) -> bool:

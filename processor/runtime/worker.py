@@ -365,7 +365,10 @@ class Worker:
             except KafkaException as exc:
                 self.metrics.commits.labels(self.name, "error").inc()
                 log.warning("revoke_commit_failed", direction=self.name, error=str(exc))
-        log.info("partitions_revoked", direction=self.name, partitions=len(tps), lost=lost, committed=offsets)
+        committed = {f"{topic}:{partition}": offset for (topic, partition), offset in offsets.items()}
+        log.info(
+            "partitions_revoked", direction=self.name, partitions=len(tps), lost=lost, committed=committed
+        )
 
     async def _assigned(self, tps: list[TP], committed: dict[TP, int]) -> None:
         for tp in tps:

@@ -70,6 +70,13 @@ class TestJsonLines:
         assert lines[1]["level"] == "warning"
         assert "event_id" not in lines[2]
 
+    def test_a_field_json_cannot_write_never_crashes_the_caller(self) -> None:
+        """A dict with tuple keys (as the revoke path once logged) still gives one JSON line."""
+        stream = io.StringIO()
+        configure_logging(OpsSettings(log_format="json"), stream=stream)
+        structlog.get_logger("test").info("partitions_revoked", committed={("t", 0): 5})
+        assert _lines(stream)[0]["committed"] == {"('t', 0)": 5}
+
     def test_level_from_settings_filters_lower_levels(self) -> None:
         stream = io.StringIO()
         configure_logging(OpsSettings(log_level="warning"), stream=stream)
