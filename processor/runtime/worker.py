@@ -58,6 +58,8 @@ log = structlog.get_logger(__name__)
 BACKPRESSURE, DUE, AUTH = "backpressure", "due", "auth"
 LAG_INTERVAL_S = 5.0
 MAX_BATCH = 500
+HOLD_MAX_S = 5.0
+"""How long the poll loop may stop fetching at the in-flight cap before it pauses the partitions."""
 
 
 @dataclass(slots=True, eq=False)
@@ -80,6 +82,7 @@ class Worker:
         readiness: Readiness,
         clock: Callable[[], float] = time.monotonic,
         lag_interval_s: float = LAG_INTERVAL_S,
+        hold_max_s: float = HOLD_MAX_S,
     ) -> None:
         self.direction = direction
         self.settings = settings
@@ -113,6 +116,10 @@ class Worker:
         self._next_lag = 0.0
         self._reset_offset = OFFSET_BEGINNING
         self._lag_interval_s = lag_interval_s
+        self._hold_max_s = hold_max_s
+        self._held_since: float | None = None
+        """Set while the loop holds off fetching at the cap (partitions not paused in Kafka)."""
+        self._room = asyncio.Event()
         self._consumed_source = metrics.records_consumed.labels(self.name, "source")
         self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
         readiness.register(self.name)
@@ -146,6 +153,9 @@ class Worker:
             self.readiness.set_broker_reachable(True)
             while not stop.is_set():
                 await self._housekeeping()
+                if self._held_since is not None:
+                    await self._wait_for_room()
+                    continue
                 messages = await self._consumer.consume(
                     self._batch_size(), self.settings.worker.poll_timeout_s
                 )
@@ -176,6 +186,13 @@ class Worker:
             await asyncio.to_thread(create_topics, self.settings.kafka, names, timeout_s=15.0)
         except KafkaException as exc:
             log.warning("topics_not_created", direction=self.name, error=str(exc))
+
+    async def _wait_for_room(self) -> None:
+        """At the cap: fetch nothing until in-flight falls below the resume mark (or a poll interval
+        passes, for housekeeping). librdkafka keeps prefetching meanwhile, so resuming is instant."""
+        self._room.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._room.wait(), self.settings.worker.poll_timeout_s)
 
     def _batch_size(self) -> int:
         room = self.backpressure.cap - self.lanes.in_flight
@@ -247,9 +264,10 @@ class Worker:
         key: Hashable = record.key if record.key is not None else record.position
         self.lanes.submit(key, Inflight(record, key, tp))
         if self.backpressure.update(self.lanes.in_flight):
-            log.info("backpressure_pause", direction=self.name, in_flight=self.lanes.in_flight)
-            for part in self.parts.values():
-                part.reasons.add(BACKPRESSURE)
+            # Stop fetching but keep librdkafka's prefetch: a Kafka pause would discard it and a
+            # resume would wait for a fresh fetch. Only a long hold pauses (see _housekeeping).
+            self._held_since = self.clock()
+            log.debug("backpressure_hold", direction=self.name, in_flight=self.lanes.in_flight)
 
     def _on_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
@@ -284,6 +302,8 @@ class Worker:
                 st.tracker.finish(item.record.offset)
             self.commit_state.record_completion()
         self.lanes.finish(item.key)
+        if self._held_since is not None and self.lanes.in_flight < self.backpressure.resume_at:
+            self._room.set()
 
     def _tasks(self) -> set[asyncio.Task[bool]]:
         return {i.task for i in self.lanes.running() if i.task is not None and not i.task.done()}
@@ -298,9 +318,17 @@ class Worker:
                 st.reasons.discard(DUE)
                 st.position = offset
         if self.backpressure.update(self.lanes.in_flight) is False:
-            log.info("backpressure_resume", direction=self.name, in_flight=self.lanes.in_flight)
+            if self._held_since is None:  # paused in Kafka
+                log.info("backpressure_resume", direction=self.name, in_flight=self.lanes.in_flight)
+            self._held_since = None
             for st in self.parts.values():
                 st.reasons.discard(BACKPRESSURE)
+        elif self._held_since is not None and now - self._held_since >= self._hold_max_s:
+            # Held too long: pause in Kafka so the loop polls again (rebalances, liveness).
+            log.info("backpressure_pause", direction=self.name, in_flight=self.lanes.in_flight)
+            self._held_since = None
+            for part in self.parts.values():
+                part.reasons.add(BACKPRESSURE)
         await self._apply_pauses()
         self.metrics.records_in_flight.labels(self.name).set(self.lanes.in_flight)
         if self.commit_state.should_commit(now):
@@ -378,7 +406,7 @@ class Worker:
                 st.position = committed[tp]
             if not self.gate.is_open:
                 st.reasons.add(AUTH)
-            if self.backpressure.paused:
+            if self.backpressure.paused and self._held_since is None:  # paused in Kafka
                 st.reasons.add(BACKPRESSURE)
             self.parts[tp] = st
         self.readiness.set_assigned(self.name, len(self.parts))

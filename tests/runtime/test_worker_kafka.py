@@ -83,7 +83,9 @@ def header_map(message: Message) -> dict[str, str]:
     return {k: v.decode() for k, v in to_record(message).headers.items()}
 
 
-def make_worker(kafka_broker, unique_name, sink, lag_interval_s: float = 5.0, **worker_settings):
+def make_worker(
+    kafka_broker, unique_name, sink, lag_interval_s: float = 5.0, hold_max_s: float = 5.0, **worker_settings
+):
     source = unique_name("src")
     settings = broker_settings(kafka_broker.bootstrap_servers, source, unique_name("g"), **worker_settings)
     metrics = BridgeMetrics(CollectorRegistry())
@@ -94,6 +96,7 @@ def make_worker(kafka_broker, unique_name, sink, lag_interval_s: float = 5.0, **
         metrics=metrics,
         readiness=readiness,
         lag_interval_s=lag_interval_s,
+        hold_max_s=hold_max_s,
     )
     return source, worker, metrics, readiness
 
@@ -300,11 +303,14 @@ async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
 async def test_backpressure_pauses_at_the_cap_and_resumes_without_loss(
     kafka_broker, unique_name, producer_factory
 ):
-    """With max_in_flight=4 the worker never holds more than 4 records; partitions pause and resume
-    (seeking back over the dropped prefetch) and every record still arrives exactly once, in key order."""
+    """With max_in_flight=4 and no hold allowed, the worker never holds more than 4 records; partitions
+    pause and resume (seeking back over the dropped prefetch) and every record still arrives exactly
+    once, in key order."""
     sink = FakeSink()
     sink.delay_s = 0.01
-    source, worker, _, _ = make_worker(kafka_broker, unique_name, sink, max_in_flight=4, resume_below=0.5)
+    source, worker, _, _ = make_worker(
+        kafka_broker, unique_name, sink, hold_max_s=0.0, max_in_flight=4, resume_below=0.5
+    )
     peak = {"in_flight": 0, "paused": 0}
     original_send = sink.send
 
@@ -325,6 +331,41 @@ async def test_backpressure_pauses_at_the_cap_and_resumes_without_loss(
     assert sorted(p["id"] for p in sink.delivered) == list(range(120))
     assert peak["in_flight"] <= 4
     assert peak["paused"] > 0, "the source partitions were paused at the cap"
+    for key in range(10):
+        ids = [p["id"] for p in sink.delivered if p["key"] == key]
+        assert ids == sorted(ids)
+
+
+async def test_short_backpressure_holds_fetching_without_pausing(kafka_broker, unique_name, producer_factory):
+    """At the cap the loop stops fetching instead of pausing in Kafka (which would discard the
+    prefetch): never more than the cap in flight, no partition ever paused, nothing lost or reordered."""
+    sink = FakeSink()
+    sink.delay_s = 0.01
+    source, worker, _, _ = make_worker(
+        kafka_broker, unique_name, sink, hold_max_s=60.0, max_in_flight=4, resume_below=0.5
+    )
+    peak = {"in_flight": 0, "paused": 0, "held": 0}
+    original_send = sink.send
+
+    async def observing_send(payload, /):
+        peak["in_flight"] = max(peak["in_flight"], worker.lanes.in_flight)
+        peak["paused"] = max(peak["paused"], sum(st.kafka_paused for st in worker.parts.values()))
+        peak["held"] += worker.backpressure.paused
+        return await original_send(payload)
+
+    sink.send = observing_send  # type: ignore[method-assign]
+    stop, task = await start(worker)
+    producer = producer_factory()
+    for i in range(120):
+        producer.produce(source, key=f"k{i % 10}".encode(), value=dumps({"id": i, "key": i % 10}))
+    producer.flush(10)
+    await wait_for(lambda: len(sink.delivered) >= 120, what="120 deliveries")
+    stop.set()
+    await task
+    assert sorted(p["id"] for p in sink.delivered) == list(range(120))
+    assert peak["in_flight"] <= 4
+    assert peak["held"] > 0, "the cap was reached"
+    assert peak["paused"] == 0, "a short hold never pauses a partition"
     for key in range(10):
         ids = [p["id"] for p in sink.delivered if p["key"] == key]
         assert ids == sorted(ids)
