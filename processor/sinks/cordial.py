@@ -18,8 +18,7 @@ from processor.inbound.requests import CordialRequest
 from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import Outcome, Rejected
 from processor.sinks.concurrency import AimdLimiter
-from processor.sinks.exchange import build_exchange
-from processor.sinks.requester import Requester, Timing
+from processor.sinks.requester import Timing, build_requester
 
 DIRECTION: Final = "inbound"
 CHECK_AUTH_PATH: Final = "/api/checkAuth"
@@ -47,21 +46,18 @@ class CordialSink:
         key = settings.api_key.reveal()
         headers = {"x-api-key": key, "Accept": "application/json", "Content-Type": "application/json"}
         timing = timing or Timing()
-        exchange = build_exchange(
+        self._requester = build_requester(
             settings.http,
             base_url=settings.endpoint,
             headers=headers,
+            direction=DIRECTION,
+            metrics=metrics,
+            timing=timing,
             client=client,
             transport=transport,
-            now=timing.now,
+            limiter=limiter,
         )
-        if limiter is None:
-            gauge = metrics.concurrency_limit.labels(DIRECTION) if metrics is not None else None
-            limiter = AimdLimiter.from_settings(settings.http, on_change=gauge.set if gauge else None)
-        self.limiter = limiter
-        self._requester = Requester(
-            exchange, settings.http, direction=DIRECTION, limiter=limiter, metrics=metrics, timing=timing
-        )
+        self.limiter = self._requester.limiter
 
     async def send(self, request: CordialRequest) -> Outcome:
         """`POST {endpoint}{request.path}` with the body in wire order; the final Outcome."""

@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
+import httpx
 import structlog
 from prometheus_client import Counter, Histogram
 
@@ -25,7 +26,7 @@ from processor.ops.metrics import BridgeMetrics, status_class
 from processor.outcomes import Outcome, Retry, Sent
 from processor.sinks.backoff import backoff_delay
 from processor.sinks.concurrency import AimdLimiter, Signal
-from processor.sinks.exchange import Exchange
+from processor.sinks.exchange import Exchange, build_exchange
 
 log = structlog.get_logger(__name__)
 
@@ -175,3 +176,26 @@ def _signal(outcome: Outcome) -> Signal:
     if isinstance(outcome, Retry) and outcome.error_class in (ErrorClass.HTTP_429, ErrorClass.TIMEOUT):
         return Signal.OVERLOAD
     return Signal.NEUTRAL
+
+
+def build_requester(
+    settings: HttpSettings,
+    *,
+    base_url: str,
+    headers: Mapping[str, str],
+    direction: str,
+    metrics: BridgeMetrics | None,
+    timing: Timing,
+    client: httpx.AsyncClient | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limiter: AimdLimiter | None = None,
+) -> Requester:
+    """The wiring both sinks share: an exchange (aiohttp, or httpx when given a client/transport),
+    the direction's AIMD limiter (reporting to the concurrency gauge) and the retrying requester."""
+    exchange = build_exchange(
+        settings, base_url=base_url, headers=headers, client=client, transport=transport, now=timing.now
+    )
+    if limiter is None:
+        gauge = metrics.concurrency_limit.labels(direction) if metrics is not None else None
+        limiter = AimdLimiter.from_settings(settings, on_change=gauge.set if gauge else None)
+    return Requester(exchange, settings, direction=direction, limiter=limiter, metrics=metrics, timing=timing)

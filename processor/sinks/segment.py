@@ -32,8 +32,7 @@ from processor.ops.metrics import BridgeMetrics
 from processor.outcomes import Outcome, Rejected
 from processor.sinks.batcher import BatchBuilder, encode_batch, format_sent_at
 from processor.sinks.concurrency import AimdLimiter
-from processor.sinks.exchange import build_exchange
-from processor.sinks.requester import Requester, Timing
+from processor.sinks.requester import Timing, build_requester
 
 DIRECTION: Final = "outbound"
 BATCH_PATH: Final = "/v1/batch"
@@ -78,26 +77,18 @@ class SegmentSink:
         key = settings.write_key.reveal()
         headers = {"Authorization": basic_auth_header(key), "Content-Type": "application/json"}
         self._timing = timing or Timing()
-        exchange = build_exchange(
+        self._requester = build_requester(
             settings.http,
             base_url=settings.endpoint,
             headers=headers,
-            client=client,
-            transport=transport,
-            now=self._timing.now,
-        )
-        if limiter is None:
-            gauge = metrics.concurrency_limit.labels(DIRECTION) if metrics is not None else None
-            limiter = AimdLimiter.from_settings(settings.http, on_change=gauge.set if gauge else None)
-        self.limiter = limiter
-        self._requester = Requester(
-            exchange,
-            settings.http,
             direction=DIRECTION,
-            limiter=limiter,
             metrics=metrics,
             timing=self._timing,
+            client=client,
+            transport=transport,
+            limiter=limiter,
         )
+        self.limiter = self._requester.limiter
         self._gzip = settings.gzip
         self._linger_s = max(0.0, settings.linger_ms / 1000)
         self._idle_s = min(self._linger_s, IDLE_FLUSH_S)
