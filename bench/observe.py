@@ -23,13 +23,31 @@ def epoch(received_at: str) -> float:
     return datetime.fromisoformat(received_at.replace("Z", "+00:00")).timestamp()
 
 
+def carries_events(entry: dict[str, Any]) -> bool:
+    """A request made for events, not the worker's start-up credential check.
+
+    `cordial-bridge run` checks its credentials before it joins the consumer group: Cordial with
+    `GET /api/checkAuth`, Segment with an empty `POST /v1/batch`. Counting that request would
+    start the clock seconds before the first event (the group join) and skew events/s and CPU.
+    """
+    if entry.get("method") != "POST":
+        return False
+    body = entry.get("body")
+    return not (isinstance(body, dict) and body.get("batch") == [])
+
+
 @dataclass
 class Window:
-    """First and last arrival seen at an emulator, and how many requests came in between."""
+    """First and last arrival of event-carrying requests at an emulator, and how many came in.
+
+    `skipped` requests arrived before the first event-carrying one and carried none (the
+    credential check); they are not in `requests` and not in the window.
+    """
 
     first: float | None = None
     last: float | None = None
     requests: int = 0
+    skipped: int = 0
 
     @property
     def seconds(self) -> float:
@@ -88,9 +106,10 @@ class Emulator:
     ) -> Window:
         """Poll until `done(count)`, or no new request for `idle_s` after the first, or the deadline.
 
-        With `confirm`, an idle gap ends the wait only if `confirm()` agrees (e.g. every message
-        arrived); otherwise the wait goes on. Records the first request's arrival as soon as it
-        is seen (the log is bounded, so it could be gone by the end) and the last one's at the end.
+        `done` gets the count of event-carrying requests. With `confirm`, an idle gap ends the
+        wait only if `confirm()` agrees (e.g. every message arrived); otherwise the wait goes on.
+        Records the first event-carrying request's arrival as soon as it is seen (the log is
+        bounded, so it could be gone by the end) and the last request's at the end.
         """
         window = Window()
         deadline = time.monotonic() + deadline_s
@@ -101,18 +120,35 @@ class Emulator:
                 on_tick()
             if count != seen:
                 seen, changed = count, time.monotonic()
-            if count and window.first is None:
-                first = self.entry(1)
-                window.first = epoch(first["received_at"]) if first else time.time()
-            if count and done(count):
+            if count > window.skipped and window.first is None:
+                self._find_first(window, count)
+            events = count - window.skipped
+            if window.first is not None and done(events):
                 break
-            if count and time.monotonic() - changed > idle_s:
+            if events and time.monotonic() - changed > idle_s:
                 if confirm is None or confirm():
                     break
                 changed = time.monotonic()
             time.sleep(0.1)
-        window.requests = self.count()
+        total = self.count()
+        if window.first is None and total > window.skipped:
+            self._find_first(window, total)
+        window.requests = max(0, total - window.skipped)
         if window.requests:
-            last = self.entry(window.requests)
+            last = self.entry(total)
             window.last = epoch(last["received_at"]) if last else time.time()
         return window
+
+    def _find_first(self, window: Window, count: int) -> None:
+        """Scan the log from `window.skipped` on for the first event-carrying request."""
+        while window.skipped < count:
+            page: list[dict[str, Any]] = self._get(
+                "/_emulator/received", since=window.skipped, limit=min(20, count - window.skipped)
+            )["requests"]
+            if not page:
+                return
+            for entry in page:
+                if carries_events(entry):
+                    window.first = epoch(entry["received_at"])
+                    return
+                window.skipped += 1

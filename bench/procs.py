@@ -54,15 +54,6 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a live process (from /proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 LIVE: dict[int, subprocess.Popen[bytes]] = {}
 """Every child not yet stopped, by pid, across all `Children` (for the last-resort `kill_all`)."""
 

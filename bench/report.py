@@ -80,9 +80,18 @@ def _diagnosis(direction: str, found: Mapping[str, Any]) -> list[str]:
     bound = TARGETS["events_per_s"].get(direction)
     if rate is not None and bound is not None and rate < bound:
         cpu = processor.get("worker_cpu_pct")
+        threads = processor.get("worker_cpu") or {}
+        main, wait = threads.get("main_thread_pct"), threads.get("main_thread_wait_pct")
         fraction = ceiling.get("processor_fraction_pct")
         pauses = processor.get("backpressure_pauses")
-        if cpu is not None and cpu >= 85:
+        if main is not None and wait is not None and main + wait >= 85:
+            starved = f", and waited {wait:.0f} % for a core" if wait >= 15 else ""
+            out.append(
+                f"{direction}: the event loop is the bottleneck: its thread ran {main:.0f} % of the "
+                f"window{starved} (machine busy {threads.get('machine_busy_pct')} % of "
+                f"{100 * (threads.get('machine_cores') or 1)} %); see --profile for the hot path"
+            )
+        elif cpu is not None and cpu >= 85:
             out.append(
                 f"{direction}: the worker is CPU-bound ({cpu} % of a core); see --profile for the hot path"
             )
@@ -153,7 +162,14 @@ def render(results: Results) -> str:
     rows: list[tuple[str, Callable[[str], str], str]] = [
         ("processor events/s (1 worker process)", fig("processor", "events_per_s"), "events_per_s"),
         ("  HTTP requests/s", fig("processor", "http_requests_per_s"), ""),
-        ("  worker CPU % (100 = one core)", fig("processor", "worker_cpu_pct"), ""),
+        ("  worker CPU % (all threads, 100 = 1 core)", fig("processor", "worker_cpu_pct"), ""),
+        ("  event-loop thread CPU %", fig("processor", "worker_cpu", "main_thread_pct"), ""),
+        (
+            "  event-loop thread waiting for a core %",
+            fig("processor", "worker_cpu", "main_thread_wait_pct"),
+            "",
+        ),
+        ("  machine busy % (all cores)", fig("processor", "worker_cpu", "machine_busy_pct"), ""),
         ("naive baseline events/s", fig("baseline", "events_per_s", digits=1), ""),
         ("processor / baseline (x)", fig("vs_baseline", digits=1), "vs_baseline"),
         ("ceiling: bare consumer events/s", fig("ceiling", "consumer_events_per_s"), ""),

@@ -1,24 +1,26 @@
 """Processor throughput: one worker process drains a pre-filled backlog into an emulator.
 
-Events/s are measured at the emulator, from the first request received to the last, so the
-worker's start-up (group join) is not counted. While the worker runs, its VmHWM (peak resident
-memory) and CPU time are sampled from /proc. What "done" means is predicted offline with the
-same translators the worker uses: inbound, the number of Cordial requests; outbound, the number
-of Segment messages (checked once at the end against the emulator's de-duplicated count).
+Events/s are measured at the emulator, from the first event-carrying request received to the
+last, so the worker's start-up (its credential check, then the group join) is not counted. While
+the worker runs, its VmHWM (peak resident memory) and CPU time are sampled from /proc; the CPU
+figures are interpolated at the two ends of that same window (`bench/cpu.py`).
+What "done" means is predicted offline with the same translators the worker uses: inbound, the
+number of Cordial requests; outbound, the number of Segment messages (checked once at the end
+against the emulator's de-duplicated count).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
+from bench.cpu import CpuMark, CpuShare, read_mark, share
 from bench.feed import Event
 from bench.observe import Emulator
-from bench.procs import Children, cpu_seconds, peak_rss_mb
+from bench.procs import Children, peak_rss_mb
 from processor.config.settings import InboundSettings, OutboundSettings
 from processor.inbound.requests import InboundTranslation
 from processor.inbound.translate import InboundTranslator
@@ -52,8 +54,8 @@ class Drain:
     requests: int = 0
     seconds: float = 0.0
     peak_rss_mb: float | None = None
-    worker_cpu_pct: float | None = None
-    """The worker's CPU use while it was delivering (100 = one core)."""
+    cpu: CpuShare | None = None
+    """The worker's CPU (all threads, main thread, its run-queue wait) over the events/s window."""
     worker_exit: int | None = None
     complete: bool = False
     backpressure_pauses: int | None = None
@@ -84,7 +86,8 @@ class Drain:
             "http_requests_per_s": round(self.requests_per_s, 1),
             "complete": self.complete,
             "peak_rss_mb": None if self.peak_rss_mb is None else round(self.peak_rss_mb, 1),
-            "worker_cpu_pct": None if self.worker_cpu_pct is None else round(self.worker_cpu_pct),
+            "worker_cpu_pct": None if self.cpu is None else round(self.cpu.process_pct),
+            "worker_cpu": None if self.cpu is None else self.cpu.as_dict(),
             "worker_exit": self.worker_exit,
             "backpressure_pauses": self.backpressure_pauses,
             "notes": self.notes,
@@ -109,15 +112,15 @@ def drain(
     log_start = log.stat().st_size if log.exists() else 0  # logs are appended to
     worker = children.worker(direction, config, profile=profile)
     rss: list[float] = []
-    cpu_marks: list[tuple[float, float]] = []
+    cpu_marks: list[CpuMark] = []
 
     def sample() -> None:
         value = peak_rss_mb(worker.pid)
         if value is not None:
             rss.append(value)
-        cpu = cpu_seconds(worker.pid)
-        if cpu is not None:
-            cpu_marks.append((time.time(), cpu))
+        mark = read_mark(worker.pid)
+        if mark is not None:
+            cpu_marks.append(mark)
 
     inbound = direction == "inbound"
     window = emulator.watch(
@@ -137,11 +140,8 @@ def drain(
         result.delivered = emulator.segment_accepted() if window.requests else 0
     result.complete = result.delivered >= expected
     result.peak_rss_mb = max(rss) if rss else None
-    if window.first is not None and window.last is not None and cpu_marks:
-        inside = [(t, c) for t, c in cpu_marks if window.first <= t <= window.last + 0.3]
-        if len(inside) >= 2 and inside[-1][0] > inside[0][0]:
-            (t0, c0), (t1, c1) = inside[0], inside[-1]
-            result.worker_cpu_pct = 100 * (c1 - c0) / (t1 - t0)
+    if window.first is not None and window.last is not None:
+        result.cpu = share(cpu_marks, window.first, window.last)
     if worker.poll() is not None:
         result.notes.append(f"worker exited early with {worker.returncode}; see its log")
     result.worker_exit = children.stop(worker, grace_s=30.0 if profile else 15.0)
