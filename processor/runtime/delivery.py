@@ -4,7 +4,13 @@
 or Skipped, or its retry/DLQ record was acknowledged by the broker. It blocks (asynchronously)
 while the direction is auth-paused and while the broker refuses a produce; cancellation (a
 revoke or shutdown deadline) abandons the record, which then stays uncommitted. It logs ONE
-line per record, with `event_id`, direction, topic, partition and offset bound to the task.
+line per record, with `event_id`, direction, topic, partition and offset: at `debug` for a
+record sent as planned (a line per delivered event would cost more CPU than translating it, at
+thousands of events/s), at `info` when skipped, blocked or retried, `warning` when dead-lettered.
+
+The worker's fast path splits `handle()`: `prepare()` (decode, plan, count; no await) runs in
+the poll loop, a single-unit plan goes to a batching sink's `submit()`, and only a record whose
+send did not succeed gets a task (`complete(prepared, first=outcome)`); `sent()` books a success.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics
-from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Skipped
+from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Sent, Skipped
 from processor.records import SourceRecord
 from processor.runtime import headers as h
 from processor.runtime.auth import AuthGate
@@ -64,6 +70,26 @@ class StormGuard:
             self._on_change(False)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A decoded and planned record, ready to be sent."""
+
+    record: SourceRecord
+    lineage: Lineage
+    plan: Plan
+
+    def fields(self, direction: str) -> dict[str, object]:
+        """The log context of this record (SPEC §8: an event id on every line)."""
+        r = self.record
+        return {
+            "event_id": self.plan.event_id or r.position,
+            "direction": direction,
+            "topic": r.topic,
+            "partition": r.partition,
+            "offset": r.offset,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class UnitResult:
     label: str
@@ -104,15 +130,16 @@ class RecordHandler:
         return child  # type: ignore[return-value]
 
     async def handle(self, record: SourceRecord) -> None:
+        """The whole way of one record, in a task of its own (the path every direction can take)."""
+        await self.complete(self.prepare(record))
+
+    def prepare(self, record: SourceRecord) -> Prepared:
+        """Decode and plan (CPU only, no await): the worker's fast path calls it outside any task.
+        A plan with nothing to send is counted and logged here, and is then finished."""
         d = self.direction.name
         lineage = Lineage.of(record, self.direction.source_topic)
-        structlog.contextvars.bind_contextvars(
-            event_id=record.position, direction=d, topic=record.topic, partition=record.partition,
-            offset=record.offset,
-        )  # fmt: skip
         plan = self._plan(record, lineage)
-        if plan.event_id:
-            structlog.contextvars.bind_contextvars(event_id=plan.event_id)
+        prepared = Prepared(record, lineage, plan)
         if plan.dropped_keys:
             self._child(self.metrics.flatten_collisions, d).inc(plan.dropped_keys)
         if plan.skipped is not None:
@@ -120,11 +147,43 @@ class RecordHandler:
             final = "blocked" if plan.skipped == BLOCKED_RECURSION else "skipped"
             self._child(self.metrics.records_translated, d, "skipped").inc()
             self._child(self.metrics.records_outcome, d, final).inc()
-            log.info("record_" + final, reason=plan.skipped, attempt=lineage.attempt)
-            return
+            log.info("record_" + final, reason=plan.skipped, attempt=lineage.attempt, **prepared.fields(d))
+            return prepared
         rejected_in_plan = any(u.decided is not None for u in plan.units)
         self._child(self.metrics.records_translated, d, "rejected" if rejected_in_plan else "ok").inc()
-        results = [await self._deliver(unit, record, lineage) for unit in plan.units]
+        return prepared
+
+    @staticmethod
+    def single_payload(prepared: Prepared) -> object | None:
+        """The payload of a plan that is exactly one unit to send, else None (the task path)."""
+        units = prepared.plan.units
+        if len(units) == 1 and units[0].decided is None:
+            return units[0].payload
+        return None
+
+    def sent(self, prepared: Prepared, outcome: Sent) -> None:
+        """Bookkeeping of a single-unit record whose send succeeded on the fast path."""
+        d = self.direction.name
+        unit = prepared.plan.units[0]
+        self._child(self.metrics.records_sent, d, unit.label).inc()
+        self.storm.success()
+        self._child(self.metrics.records_outcome, d, "sent").inc()
+        lineage = prepared.lineage
+        if lineage.timestamp_ms is not None:
+            latency = max(0.0, (self.wall_ms() - lineage.timestamp_ms) / 1000)
+            self._child(self.metrics.end_to_end_latency, d).observe(latency)
+        log.debug("record_sent", attempt=lineage.attempt, status=outcome.status, **prepared.fields(d))
+
+    async def complete(self, prepared: Prepared, first: Outcome | None = None) -> None:
+        """Deliver the plan's units and make every outcome durable. `first`: the outcome of the
+        first unit's send, when the fast path already made it (a failure to route from here)."""
+        if prepared.plan.skipped is not None:
+            return
+        record, lineage = prepared.record, prepared.lineage
+        structlog.contextvars.bind_contextvars(**prepared.fields(self.direction.name))
+        results = []
+        for index, unit in enumerate(prepared.plan.units):
+            results.append(await self._deliver(unit, record, lineage, first if index == 0 else None))
         self._finish(results, record, lineage)
 
     def _plan(self, record: SourceRecord, lineage: Lineage) -> Plan:
@@ -134,7 +193,14 @@ class RecordHandler:
         try:
             return self.direction.plan(decoded, lineage.action)
         except Exception as exc:  # a translator bug must not stop the partition
-            log.exception("translator_crashed")
+            log.exception(
+                "translator_crashed",
+                direction=self.direction.name,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                event_id=record.position,
+            )
             failure = Rejected(ErrorClass.INVALID_MESSAGE, f"translator error: {type(exc).__name__}: {exc}")
             return Plan((Unit(lineage.action or "-", lineage.action, decided=failure),))
 
@@ -152,9 +218,19 @@ class RecordHandler:
             self.gate.trip(outcome)
             log.debug("send_auth_failed", status=outcome.status)
 
-    async def _deliver(self, unit: Unit, record: SourceRecord, lineage: Lineage) -> UnitResult:
+    async def _deliver(
+        self, unit: Unit, record: SourceRecord, lineage: Lineage, first: Outcome | None = None
+    ) -> UnitResult:
         d = self.direction.name
-        outcome: Outcome = unit.decided if unit.decided is not None else await self._send(unit.payload)
+        outcome: Outcome
+        if unit.decided is not None:
+            outcome = unit.decided
+        elif first is not None and not isinstance(first, AuthFailed):
+            outcome = first
+        else:
+            if isinstance(first, AuthFailed):
+                self.gate.trip(first)
+            outcome = await self._send(unit.payload)
         decision = route(
             outcome,
             lineage=lineage,
@@ -215,5 +291,5 @@ class RecordHandler:
         errors = sorted({r.error_class for r in results if r.error_class})
         if errors:
             fields["error_class"] = ",".join(errors)
-        level = log.warning if final == "dead_lettered" else log.info
+        level = log.warning if final == "dead_lettered" else log.debug if final == "sent" else log.info
         level("record_" + final, **fields)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from processor.codecs import ValueCodec, make_codec
 from processor.config.settings import Settings
@@ -36,6 +36,15 @@ class Sink(Protocol):
     async def check_auth(self) -> Outcome: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class BatchingSink(Sink, Protocol):
+    """A sink that also takes a payload with a callback instead of a coroutine (SegmentSink): the
+    worker's per-record fast path. `submit` returns an Outcome when it refuses the payload at
+    once (then `done` is never called); else `done(outcome or exception)` is called later."""
+
+    def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None: ...
 
 
 @dataclass(frozen=True, slots=True)

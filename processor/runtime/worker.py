@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +29,12 @@ from processor.config.settings import Settings
 from processor.errors import WorkerError
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
-from processor.outcomes import AuthFailed
+from processor.outcomes import AuthFailed, Outcome, Sent
 from processor.records import SourceRecord
 from processor.runtime.auth import AuthGate
 from processor.runtime.commit import CommitPolicy, CommitState
-from processor.runtime.delivery import RecordHandler, StormGuard
-from processor.runtime.directions import Direction
+from processor.runtime.delivery import Prepared, RecordHandler, StormGuard
+from processor.runtime.directions import BatchingSink, Direction
 from processor.runtime.kafka import (
     TP,
     AsyncProducer,
@@ -68,6 +68,11 @@ class Inflight:
     key: Hashable
     tp: TP
     task: asyncio.Task[bool] | None = None
+    """The record's task (the general path, or the fast path's failure handling)."""
+    submitted: bool = False
+    """Waiting in a batching sink (the fast path): no task to cancel, only a report to come."""
+    ended: bool = False
+    """Finished, crashed or abandoned: any later report about it is ignored."""
 
 
 class Worker:
@@ -120,6 +125,10 @@ class Worker:
         self._held_since: float | None = None
         """Set while the loop holds off fetching at the cap (partitions not paused in Kafka)."""
         self._room = asyncio.Event()
+        self._progress = asyncio.Event()
+        """Set whenever a record ends (drain and shutdown wait on it)."""
+        sink = direction.sink
+        self._submit = sink.submit if isinstance(sink, BatchingSink) else None
         self._consumed_source = metrics.records_consumed.labels(self.name, "source")
         self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
         readiness.register(self.name)
@@ -209,8 +218,8 @@ class Worker:
                 await self._apply_pauses()
                 # Keep polling (paused) while in-flight work finishes, so the group keeps us.
                 # Records waiting for a refused key cannot finish: do not wait for them.
-                while self._tasks() and self.clock() < deadline and self.gate.is_open:
-                    await asyncio.wait(self._tasks(), timeout=0.1)
+                while self.lanes.running() and self.clock() < deadline and self.gate.is_open:
+                    await self._wait_progress(0.1)
                     with contextlib.suppress(KafkaException):
                         for message in await consumer.consume(MAX_BATCH, 0.0):
                             self._dispatch(message)
@@ -280,15 +289,66 @@ class Worker:
         (log.warning if transport else log.info)("kafka_error", direction=self.name, error=error.str())
 
     def _start(self, item: Inflight) -> None:
+        """Start a record whose key is idle: the fast path when the sink batches, else a task."""
+        assert self._handler is not None
+        if self._submit is not None and self.gate.is_open:
+            self._start_fast(item)
+        else:
+            self._spawn(item, self._handler.handle, item.record)
+
+    def _start_fast(self, item: Inflight) -> None:
+        """Plan the record here, in the poll loop, and hand a single-unit plan to the sink with a
+        callback: no task, coroutine or future per record. Anything else takes a task."""
+        assert self._handler is not None
         assert self._loop is not None
-        item.task = self._loop.create_task(self._process(item))
+        assert self._submit is not None
+        handler = self._handler
+        try:
+            prepared = handler.prepare(item.record)
+        except Exception:  # a bug in the bookkeeping: like a crashed record task
+            log.exception("record_task_crashed", direction=self.name, offset=item.record.offset)
+            self._loop.call_soon(self._end, item, False)
+            return
+        if prepared.plan.skipped is not None:
+            self._loop.call_soon(self._end, item, True)  # not from inside the lanes' own call
+            return
+        payload = handler.single_payload(prepared)
+        if payload is None:
+            self._spawn(item, handler.complete, prepared)
+            return
+        refused = self._submit(payload, lambda result: self._submitted(item, prepared, result))
+        if refused is None:
+            item.submitted = True
+        else:
+            self._spawn(item, handler.complete, prepared, refused)
+
+    def _submitted(self, item: Inflight, prepared: Prepared, result: Outcome | BaseException) -> None:
+        """The sink's report on a fast-path record: success ends it; a failure is routed in a task."""
+        if item.ended:
+            return  # abandoned meanwhile (revoke, shutdown deadline): stays uncommitted
+        item.submitted = False
+        assert self._handler is not None
+        if isinstance(result, Sent):
+            self._handler.sent(prepared, result)
+            self._end(item, True)
+        elif isinstance(result, BaseException):
+            if not isinstance(result, asyncio.CancelledError):
+                log.error(
+                    "record_task_crashed", direction=self.name, offset=item.record.offset, error=repr(result)
+                )
+            self._end(item, False)
+        else:
+            self._spawn(item, self._handler.complete, prepared, result)
+
+    def _spawn(self, item: Inflight, work: Callable[..., Awaitable[None]], *args: Any) -> None:
+        assert self._loop is not None
+        item.task = self._loop.create_task(self._process(item, work, *args))
         item.task.add_done_callback(lambda task: self._finished(item, task))
 
-    async def _process(self, item: Inflight) -> bool:
+    async def _process(self, item: Inflight, work: Callable[..., Awaitable[None]], *args: Any) -> bool:
         """True once the record's outcome is durable."""
-        assert self._handler is not None
         try:
-            await self._handler.handle(item.record)
+            await work(*args)
         except Exception:
             log.exception("record_task_crashed", direction=self.name, offset=item.record.offset)
             return False  # left unfinished: nothing commits past it
@@ -296,17 +356,28 @@ class Worker:
 
     def _finished(self, item: Inflight, task: asyncio.Task[bool]) -> None:
         """Done callback: a cancelled (abandoned) or crashed record stays uncommitted."""
-        if not task.cancelled() and task.result():
+        self._end(item, not task.cancelled() and task.result())
+
+    def _end(self, item: Inflight, durable: bool) -> None:
+        """A record ends: committable when `durable`; its key's next record starts."""
+        if item.ended:
+            return
+        item.ended = True
+        if durable:
             st = self.parts.get(item.tp)
             if st is not None:
                 st.tracker.finish(item.record.offset)
             self.commit_state.record_completion()
         self.lanes.finish(item.key)
+        self._progress.set()
         if self._held_since is not None and self.lanes.in_flight < self.backpressure.resume_at:
             self._room.set()
 
-    def _tasks(self) -> set[asyncio.Task[bool]]:
-        return {i.task for i in self.lanes.running() if i.task is not None and not i.task.done()}
+    async def _wait_progress(self, timeout_s: float) -> None:
+        """Until some record ends, or `timeout_s`."""
+        self._progress.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), timeout_s)
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -419,9 +490,12 @@ class Worker:
         """
         revoked = set(tps)
         self.lanes.drop_waiting(lambda item: item.tp in revoked)
-        running = {i.task for i in self.lanes.running() if i.tp in revoked and i.task is not None}
-        if running and not lost and self.gate.is_open:
-            await asyncio.wait(running, timeout=self.settings.worker.shutdown_deadline_s)
+        if not lost:
+            deadline = self.clock() + self.settings.worker.shutdown_deadline_s
+            while self.gate.is_open and (remaining := deadline - self.clock()) > 0:
+                if not any(i.tp in revoked for i in self.lanes.running()):
+                    break
+                await self._wait_progress(min(remaining, 0.1))
         await self._abandon(tps)
         offsets: dict[TP, int] = {}
         for tp in tps:
@@ -438,12 +512,17 @@ class Worker:
         return offsets
 
     async def _abandon(self, tps: list[TP]) -> int:
-        """Cancel running tasks of `tps`; their records stay unfinished (never committed past)."""
+        """Cancel running records of `tps`; they stay unfinished (never committed past). A record
+        waiting in a batching sink cannot be taken back: its later report is ignored."""
         wanted = set(tps)
         self.lanes.drop_waiting(lambda item: item.tp in wanted)
-        tasks = [i.task for i in self.lanes.running() if i.tp in wanted and i.task and not i.task.done()]
+        running = [i for i in self.lanes.running() if i.tp in wanted]
+        tasks = [i.task for i in running if i.task is not None and not i.task.done()]
         for task in tasks:
             task.cancel()
+        for item in running:
+            if item.task is None:
+                self._end(item, False)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        return len(tasks)
+        return len(running)

@@ -114,3 +114,32 @@ async def wait_for(predicate: Callable[[], bool], timeout_s: float = 30.0, what:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+class FakeBatchingSink(FakeSink):
+    """FakeSink with the worker's fast path: `submit` collects payloads and answers each batch
+    `linger_s` after its first payload, through the callbacks (like SegmentSink)."""
+
+    def __init__(self, script: Callable[[dict[str, Any], int], Outcome] | None = None) -> None:
+        super().__init__(script)
+        self.linger_s = 0.005
+        self.submitted = 0
+        self._open: list[tuple[Any, Callable[[Outcome | BaseException], None]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None:
+        self.submitted += 1
+        if not self._open:
+            asyncio.get_running_loop().call_later(self.linger_s, self._flush)
+        self._open.append((payload, done))
+        return None
+
+    def _flush(self) -> None:
+        batch, self._open = self._open, []
+        task = asyncio.get_running_loop().create_task(self._answer(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, batch: list[tuple[Any, Callable[[Outcome | BaseException], None]]]) -> None:
+        for payload, done in batch:
+            done(await self.send(payload))

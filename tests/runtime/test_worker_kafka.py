@@ -18,9 +18,15 @@ from processor.ops.readiness import Readiness
 from processor.outcomes import Rejected, Retry, Sent
 from processor.runtime.worker import Worker
 
-from .fakes import FakeSink, broker_settings, dumps, fake_direction, wait_for
+from .fakes import FakeBatchingSink, FakeSink, broker_settings, dumps, fake_direction, wait_for
 
 pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(params=[FakeSink, FakeBatchingSink], ids=["task-path", "fast-path"])
+def sink_cls(request: pytest.FixtureRequest) -> type[FakeSink]:
+    """Both ways a record goes: a task per record (`send`), or a batching sink's `submit`."""
+    return request.param
 
 
 async def start(worker: Worker) -> tuple[asyncio.Event, asyncio.Task[None]]:
@@ -33,11 +39,11 @@ async def start(worker: Worker) -> tuple[asyncio.Event, asyncio.Task[None]]:
     return stop, task
 
 
-async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, producer_factory):
+async def test_delivers_every_record_in_key_order(sink_cls, kafka_broker, unique_name, producer_factory):
     """Every record reaches the sink once, and records of one key arrive in produced order."""
     source = unique_name("src")
     settings = broker_settings(kafka_broker.bootstrap_servers, source, unique_name("g"))
-    sink = FakeSink()
+    sink = sink_cls()
     sink.delay_s = 0.002
     worker = Worker(
         fake_direction(source, sink),
@@ -61,6 +67,8 @@ async def test_delivers_every_record_in_key_order(kafka_broker, unique_name, pro
     for ids in by_key.values():
         assert ids == sorted(ids)
     assert sink.closed
+    if isinstance(sink, FakeBatchingSink):  # every record took the fast path
+        assert sink.submitted == 300
 
 
 def read_topic(consumer_factory, topic: str, count: int, timeout_s: float = 20.0) -> list[Message]:
@@ -107,7 +115,7 @@ def sample(metrics: BridgeMetrics, name: str, **labels: str) -> float:
 
 
 async def test_retryable_failures_go_through_retry_topics_and_arrive(
-    kafka_broker, unique_name, producer_factory, consumer_factory
+    sink_cls, kafka_broker, unique_name, producer_factory, consumer_factory
 ):
     """A 503 twice, then success: the record passes tier 1 and tier 2, waits for cb-due-at each time,
     and is delivered; only the failing action of a multi-action record is re-sent."""
@@ -119,7 +127,7 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
             return Retry(ErrorClass.TIMEOUT, "timed out")
         return Sent()
 
-    sink = FakeSink(script)
+    sink = sink_cls(script)
     source, worker, metrics, _ = make_worker(kafka_broker, unique_name, sink)
     stop, task = await start(worker)
     producer = producer_factory()
@@ -164,7 +172,7 @@ async def test_retryable_failures_go_through_retry_topics_and_arrive(
 
 
 async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
-    kafka_broker, unique_name, producer_factory, consumer_factory
+    sink_cls, kafka_broker, unique_name, producer_factory, consumer_factory
 ):
     """400, not-JSON, a 2 MB value and a value without id go to the DLQ with SPEC §6 headers;
     the records behind them on the same partition and key are still delivered."""
@@ -174,7 +182,7 @@ async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
             return Rejected(ErrorClass.HTTP_4XX, "400 bad field; x-api-key: sekrit-key-123", status=400)
         return Sent()
 
-    sink = FakeSink(script)
+    sink = sink_cls(script)
     source, worker, metrics, _ = make_worker(kafka_broker, unique_name, sink)
     stop, task = await start(worker)
     producer = producer_factory(**{"message.max.bytes": 4_000_000})
@@ -221,11 +229,11 @@ async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
 
 
 async def test_auth_failure_pauses_the_direction_and_recovers_without_loss(
-    kafka_broker, unique_name, producer_factory, consumer_factory
+    sink_cls, kafka_broker, unique_name, producer_factory, consumer_factory
 ):
     """A 401 pauses everything (readiness false, metric 1), nothing is dead-lettered or committed past
     the failed record; when checkAuth passes again, every record is delivered."""
-    sink = FakeSink()
+    sink = sink_cls()
     source, worker, metrics, readiness = make_worker(kafka_broker, unique_name, sink)
     stop, task = await start(worker)
     sink.auth_ok = False
@@ -254,11 +262,11 @@ async def test_auth_failure_pauses_the_direction_and_recovers_without_loss(
 
 
 async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
-    kafka_broker, unique_name, producer_factory, consumer_factory
+    sink_cls, kafka_broker, unique_name, producer_factory, consumer_factory
 ):
     """After stop, the group's committed offsets cover every delivered record, so a second worker of
     the same group delivers only the records produced afterwards."""
-    sink = FakeSink()
+    sink = sink_cls()
     source, worker, metrics, readiness = make_worker(
         kafka_broker, unique_name, sink, commit_interval_s=60.0, lag_interval_s=0.2
     )
@@ -288,7 +296,7 @@ async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
     for i in range(30, 35):
         producer.produce(source, key=f"k{i % 5}".encode(), value=dumps({"id": i}))
     producer.flush(10)
-    sink2 = FakeSink()
+    sink2 = sink_cls()
     worker2 = Worker(
         fake_direction(source, sink2), worker.settings, metrics=BridgeMetrics(CollectorRegistry()),
         readiness=Readiness(),
@@ -301,12 +309,12 @@ async def test_graceful_shutdown_commits_and_a_restart_resumes_after_them(
 
 
 async def test_backpressure_pauses_at_the_cap_and_resumes_without_loss(
-    kafka_broker, unique_name, producer_factory
+    sink_cls, kafka_broker, unique_name, producer_factory
 ):
     """With max_in_flight=4 and no hold allowed, the worker never holds more than 4 records; partitions
     pause and resume (seeking back over the dropped prefetch) and every record still arrives exactly
     once, in key order."""
-    sink = FakeSink()
+    sink = sink_cls()
     sink.delay_s = 0.01
     source, worker, _, _ = make_worker(
         kafka_broker, unique_name, sink, hold_max_s=0.0, max_in_flight=4, resume_below=0.5
@@ -371,10 +379,12 @@ async def test_short_backpressure_holds_fetching_without_pausing(kafka_broker, u
         assert ids == sorted(ids)
 
 
-async def test_rebalance_to_a_second_worker_loses_nothing(kafka_broker, unique_name, producer_factory):
+async def test_rebalance_to_a_second_worker_loses_nothing(
+    sink_cls, kafka_broker, unique_name, producer_factory
+):
     """A second worker joins mid-stream: revoked partitions are drained and committed before they
     move, so every record is delivered (at least once) and nothing is delivered twice."""
-    sink_a, sink_b = FakeSink(), FakeSink()
+    sink_a, sink_b = sink_cls(), sink_cls()
     sink_a.delay_s = sink_b.delay_s = 0.005
     source, worker_a, _, _ = make_worker(kafka_broker, unique_name, sink_a)
     stop_a, task_a = await start(worker_a)
