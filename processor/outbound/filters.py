@@ -12,27 +12,35 @@ from processor.config.settings import ChannelFilter
 from processor.errors import ConfigError
 from processor.outbound.channels import channel_name, is_text
 from processor.outbound.flatten import Path
-from processor.outbound.semantic import lookup
 
 BLOCKED_RECURSION: Final = "blocked_recursion"
 FILTERED: Final = "filtered"
 
+ORIGIN_KEYS: Final = ("origin", "source")
+ORIGIN_PARENT: Final = "properties"
 ORIGIN_PATHS: Final[tuple[Path, ...]] = (
-    ("origin",),
-    ("source",),
-    ("properties", "origin"),
-    ("properties", "source"),
+    *((key,) for key in ORIGIN_KEYS),
+    *((ORIGIN_PARENT, key) for key in ORIGIN_KEYS),
 )
+"""Where a record says where it came from: `origin`, `source`, `properties.origin`, `properties.source`."""
 SEGMENT_ORIGIN: Final = "segment"
 
 
+def _says_segment(value: object) -> bool:
+    return isinstance(value, str) and value.strip().casefold() == SEGMENT_ORIGIN
+
+
 def is_from_segment(record: Mapping[str, object]) -> bool:
-    """True when the record says it came from Segment; compared case-insensitively and trimmed,
-    because sending such a record back would loop it between the two systems."""
-    for path in ORIGIN_PATHS:
-        value = lookup(record, path)
-        if isinstance(value, str) and value.strip().casefold() == SEGMENT_ORIGIN:
-            return True
+    """True when the record says it came from Segment (at any of `ORIGIN_PATHS`); compared
+    case-insensitively and trimmed, because sending such a record back would loop it between
+    the two systems."""
+    origin, source = ORIGIN_KEYS
+    if _says_segment(record.get(origin)) or _says_segment(record.get(source)):
+        return True
+    parent = record.get(ORIGIN_PARENT)
+    # Plain dicts (what decoders give) and None first: the Mapping ABC check is slow.
+    if type(parent) is dict or (parent is not None and isinstance(parent, Mapping)):
+        return _says_segment(parent.get(origin)) or _says_segment(parent.get(source))
     return False
 
 

@@ -11,9 +11,14 @@ Rules, in the order they decide:
   `reserved` names (the e-mail semantic keys, added later by the caller); between two flattened
   keys the first in record order wins. Every loser is reported in `dropped`, once per loss.
 
-The walk is iterative, with an explicit stack, and refuses nesting deeper than `max_depth`
-containers (`invalid_record`), so a hostile record can neither overflow the Python stack nor
-make the output unbounded in depth.
+Two walks implement these rules. The fast one (hot path: every outbound record) handles plain
+JSON as decoders produce it (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`) by recursion
+(at most `FAST_MAX_DEPTH` levels, so the Python stack is never at risk), builds names by string
+concatenation and tracks tuple paths only inside the few subtrees that can hold a moved path.
+On anything else (other container or value types, a non-string key, an integer no encoder can
+write, nesting deeper than `max_depth`) it gives up, and the general walk re-does the record:
+iterative, with an explicit stack, and the one that words every `invalid_record` error. So a
+hostile record can neither overflow the Python stack nor make the output unbounded in depth.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from processor.outbound.record import TranslationError, describe_type
 
 MAX_DEPTH: Final = 64
 """Containers nested inside one another, the record itself counting as 1."""
+
+FAST_MAX_DEPTH: Final = 100
+"""The fast walk recurses once per level; a larger `max_depth` goes to the general walk."""
 
 SEPARATOR: Final = "_"
 
@@ -47,6 +55,29 @@ class Flattened:
     moved: Mapping[Path, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class MovedPaths:
+    """`moved` compiled once: the paths, and what the fast walk asks of them at each level."""
+
+    paths: frozenset[Path]
+    top: frozenset[str | int]
+    """Keys of the one-part paths: top-level leaves that are moved."""
+    top_prefixes: frozenset[str | int]
+    """First parts of the longer paths: top-level containers whose subtree is tracked."""
+    prefixes: frozenset[Path]
+    """Every proper prefix of a path (two parts or more): nested containers that are tracked."""
+
+    @classmethod
+    def of(cls, moved: Collection[Path]) -> MovedPaths:
+        paths = frozenset(moved)
+        return cls(
+            paths=paths,
+            top=frozenset(path[0] for path in paths if len(path) == 1),
+            top_prefixes=frozenset(path[0] for path in paths if len(path) > 1),
+            prefixes=frozenset(path[:end] for path in paths for end in range(2, len(path))),
+        )
+
+
 _SCALAR_TYPES: Final = (str, int, float, type(None))
 _CONTAINER_TYPES: Final = (dict, list, tuple, Mapping)
 
@@ -54,6 +85,192 @@ _CONTAINER_TYPES: Final = (dict, list, tuple, Mapping)
 def is_scalar(value: object) -> bool:
     """A JSON leaf: string, number, boolean or null."""
     return isinstance(value, _SCALAR_TYPES)
+
+
+def flatten(
+    record: Mapping[str, object],
+    *,
+    moved: Collection[Path] | MovedPaths = (),
+    reserved: Collection[str] = (),
+    max_depth: int = MAX_DEPTH,
+) -> Flattened:
+    """Flatten one record. Raises `TranslationError(invalid_record)` for values that are not JSON
+    (or integers no encoder can write) and for nesting deeper than `max_depth`."""
+    plan = moved if isinstance(moved, MovedPaths) else MovedPaths.of(moved)
+    if type(record) is dict and max_depth <= FAST_MAX_DEPTH:
+        try:
+            return _fast(record, plan, reserved, max_depth)
+        except _Unusual:
+            pass
+    return _general(record, plan.paths, frozenset(reserved), max_depth)
+
+
+# ---------------------------------------------------------------- fast walk: plain JSON
+
+
+class _Unusual(Exception):
+    """The fast walk met something only the general walk decides (and words the error for)."""
+
+
+def _fast(
+    record: dict[str, object], plan: MovedPaths, reserved: Collection[str], max_depth: int
+) -> Flattened:
+    properties: dict[str, object] = {}
+    dropped: list[str] = []
+    moved_out: dict[Path, object] = {}
+    # Names a nested leaf may not take: every top-level scalar (wherever it sits), the reserved
+    # names, and the names already taken by nested leaves (moved ones included). Filled when the
+    # first nested container is met, so a flat record never builds it.
+    blocked: set[str] = set()
+    nested = False
+    paths = plan.paths
+    prefixes = plan.prefixes
+
+    def walk_dict(node: dict[object, object], prefix: str, depth: int) -> None:
+        for key, value in node.items():
+            if type(key) is not str:
+                raise _Unusual
+            name = prefix + key
+            kind = type(value)
+            if (
+                kind is str
+                or kind is bool
+                or kind is float
+                or value is None
+                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+            ):
+                if name in blocked:
+                    dropped.append(name)
+                else:
+                    properties[name] = value
+                    blocked.add(name)
+            elif kind is dict:
+                if value:
+                    if depth >= max_depth:
+                        raise _Unusual
+                    walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+            elif kind is list:
+                if value:
+                    if depth >= max_depth:
+                        raise _Unusual
+                    walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+            else:
+                raise _Unusual
+
+    def walk_list(node: list[object], prefix: str, depth: int) -> None:
+        for index, value in enumerate(node):
+            name = prefix + str(index)
+            kind = type(value)
+            if (
+                kind is str
+                or kind is bool
+                or kind is float
+                or value is None
+                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+            ):
+                if name in blocked:
+                    dropped.append(name)
+                else:
+                    properties[name] = value
+                    blocked.add(name)
+            elif kind is dict:
+                if value:
+                    if depth >= max_depth:
+                        raise _Unusual
+                    walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+            elif kind is list:
+                if value:
+                    if depth >= max_depth:
+                        raise _Unusual
+                    walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+            else:
+                raise _Unusual
+
+    def walk_tracked(node: object, path: Path, prefix: str, depth: int) -> None:
+        """A subtree that may hold a moved path: the same rules, with the tuple path of each child."""
+        children: Iterator[tuple[str | int, object]]  # keys checked below: decoders can be odd
+        is_dict = type(node) is dict
+        if type(node) is dict:
+            children = iter(node.items())
+        else:
+            assert type(node) is list
+            children = enumerate(node)
+        for key, value in children:
+            if not is_dict:
+                name = prefix + str(key)
+            elif type(key) is str:
+                name = prefix + key
+            else:
+                raise _Unusual
+            child_path: Path = (*path, key)
+            kind = type(value)
+            if (
+                kind is str
+                or kind is bool
+                or kind is float
+                or value is None
+                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+            ):
+                if child_path in paths:
+                    moved_out[child_path] = value
+                    blocked.add(name)
+                elif name in blocked:
+                    dropped.append(name)
+                else:
+                    properties[name] = value
+                    blocked.add(name)
+            elif kind is dict or kind is list:
+                if value:
+                    if depth >= max_depth:
+                        raise _Unusual
+                    if child_path in prefixes:
+                        walk_tracked(value, child_path, name + SEPARATOR, depth + 1)
+                    elif kind is dict:
+                        walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+                    else:
+                        walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
+            else:
+                raise _Unusual
+
+    top = plan.top
+    top_prefixes = plan.top_prefixes
+    for key, value in record.items():
+        if type(key) is not str:
+            raise _Unusual
+        kind = type(value)
+        if (
+            kind is str
+            or kind is bool
+            or kind is float
+            or value is None
+            or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+        ):
+            # A top-level scalar: its name is unique in the record and wins every collision.
+            if key in top:
+                moved_out[(key,)] = value
+            else:
+                properties[key] = value
+        elif kind is dict or kind is list:
+            if not value:
+                continue
+            if max_depth < 2:
+                raise _Unusual
+            if not nested:
+                nested = True
+                blocked.update(k for k, v in record.items() if type(v) is not dict and type(v) is not list)
+                blocked.update(reserved)
+            if key in top_prefixes:
+                walk_tracked(value, (key,), key + SEPARATOR, 2)
+            elif kind is dict:
+                walk_dict(value, key + SEPARATOR, 2)  # type: ignore[arg-type]
+            else:
+                walk_list(value, key + SEPARATOR, 2)  # type: ignore[arg-type]
+        else:
+            raise _Unusual
+    return Flattened(properties=properties, dropped=tuple(dropped), moved=moved_out)
+
+
+# ---------------------------------------------------------------- general walk: any input
 
 
 def _show(path: Path) -> str:
@@ -72,17 +289,13 @@ def _is_container(value: object) -> bool:
     return isinstance(value, _CONTAINER_TYPES)
 
 
-def flatten(
+def _general(
     record: Mapping[str, object],
-    *,
-    moved: Collection[Path] = (),
-    reserved: Collection[str] = (),
-    max_depth: int = MAX_DEPTH,
+    moved_paths: frozenset[Path],
+    reserved_names: frozenset[str],
+    max_depth: int,
 ) -> Flattened:
-    """Flatten one record. Raises `TranslationError(invalid_record)` for values that are not JSON
-    (or integers no encoder can write) and for nesting deeper than `max_depth`."""
-    moved_paths = frozenset(moved)
-    reserved_names = frozenset(reserved)
+    """The reference walk: iterative, any Mapping/sequence input, exact error messages."""
     # Top-level scalars (moved ones included) win every collision, whatever their position.
     top_level = {key for key, value in record.items() if is_scalar(value)}
 

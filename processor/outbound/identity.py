@@ -44,7 +44,8 @@ def find_user_id(record: Mapping[str, object], paths: tuple[Path, ...]) -> str |
     """The first non-empty Segment id along `paths`; a non-string value is a `validation` error."""
     for path in paths:
         parent = lookup(record, path[:-1]) if len(path) > 1 else record
-        if not isinstance(parent, Mapping):
+        # None first, then `type(...) is dict`: the Mapping ABC check is slow.
+        if parent is None or (type(parent) is not dict and not isinstance(parent, Mapping)):
             continue
         value = optional_text(parent, str(path[-1]))
         if value is not None:
@@ -76,10 +77,19 @@ def format_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    # %-formatting: the same text as an f-string with format specs, in half the time.
+    return _TIMESTAMP_FORMAT % (
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+        utc.microsecond // 1000,
     )
+
+
+_TIMESTAMP_FORMAT: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"
 
 
 def _from_epoch(value: int | float) -> datetime:

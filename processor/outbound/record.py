@@ -53,7 +53,8 @@ def describe_type(value: object) -> str:
 
 def require_object(value: object) -> Mapping[str, object]:
     """The record as a mapping, or `invalid_record` when it is not a JSON object."""
-    if not isinstance(value, Mapping):
+    # `type(...) is dict` first: the Mapping ABC check is slow and decoders give plain dicts.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise TranslationError(
             ErrorClass.INVALID_RECORD,
             f"a Cordial event record must be a JSON object, got {describe_type(value)}",
@@ -77,9 +78,9 @@ def optional_text(record: Mapping[str, object], key: str) -> str | None:
 def parse_record(value: object) -> CordialRecord:
     """Check the fields the translator relies on; raise `TranslationError` when they are unusable."""
     record = require_object(value)
-    if "action" not in record or record["action"] is None:
+    action = record.get("action")
+    if action is None:  # absent or null
         raise TranslationError(ErrorClass.INVALID_RECORD, "record has no `action`")
-    action = record["action"]
     if not isinstance(action, str) or not action.strip():
         raise TranslationError(
             ErrorClass.VALIDATION, f"`action` must be a non-empty string, got {describe_type(action)}"

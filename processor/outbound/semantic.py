@@ -35,7 +35,8 @@ def lookup(record: Mapping[str, object], path: Path) -> object:
     """The value at an object-key path, or None when any step is missing or not an object."""
     current: object = record
     for part in path:
-        if not isinstance(current, Mapping):
+        # Plain dicts (what decoders give) and None first: the Mapping ABC check is slow.
+        if type(current) is not dict and (current is None or not isinstance(current, Mapping)):
             return None
         current = current.get(part)
     return current

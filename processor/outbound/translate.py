@@ -29,8 +29,9 @@ from processor.config.settings import OutboundSettings
 from processor.errors import ConfigError, ErrorClass
 from processor.outbound.channels import EMAIL, EventNames, infer_channel, is_text
 from processor.outbound.filters import BLOCKED_RECURSION, FILTERED, ChannelFilters, is_from_segment
-from processor.outbound.flatten import Path, flatten
+from processor.outbound.flatten import MovedPaths, Path, flatten
 from processor.outbound.identity import (
+    MESSAGE_ID_PREFIX,
     cordial_event_id,
     find_user_id,
     message_id,
@@ -45,6 +46,9 @@ from processor.outcomes import Rejected, Skipped
 TIME_PATH: Final[Path] = ("time",)
 INTEGRATIONS: Final[Mapping[str, bool]] = {"Cordial": False, "Cordial (Actions)": False}
 """Segment must never route these events back to a Cordial destination (seed `003_…txt`)."""
+
+_EMAIL_MOVED: Final = MovedPaths.of((TIME_PATH, *MOVED_PATHS))
+_OTHER_MOVED: Final = MovedPaths.of((TIME_PATH,))
 
 
 def _context() -> dict[str, object]:
@@ -93,7 +97,7 @@ class OutboundTranslator:
 
         is_email = channel == EMAIL
         semantic = semantic_keys(raw) if is_email else {}
-        moved = (TIME_PATH, *MOVED_PATHS) if is_email else (TIME_PATH,)
+        moved = _EMAIL_MOVED if is_email else _OTHER_MOVED
         flat = flatten(raw, moved=moved, reserved=semantic.keys())
         properties = flat.properties
         dropped = list(flat.dropped)
@@ -103,7 +107,8 @@ class OutboundTranslator:
             else:
                 properties[name] = semantic_value
 
-        msg_id = message_id(raw)
+        cordial_id = cordial_event_id(raw)
+        msg_id = message_id(raw) if cordial_id is None else MESSAGE_ID_PREFIX + cordial_id
         message: dict[str, object] = {"type": "track", "event": event}
         if user_id is not None:
             message["userId"] = user_id
@@ -117,15 +122,19 @@ class OutboundTranslator:
         message["integrations"] = dict(INTEGRATIONS)
 
         try:
-            size = len(orjson.dumps(message))
+            encoded = orjson.dumps(message)
         except orjson.JSONEncodeError as exc:  # pragma: no cover - flatten already checks the values
             raise TranslationError(ErrorClass.INVALID_RECORD, f"record cannot be encoded: {exc}") from exc
+        size = len(encoded)
         limit = self.settings.message_max_bytes
         if size > limit:
             raise TranslationError(
                 ErrorClass.MESSAGE_TOO_LARGE, f"message is {size} bytes, over the {limit}-byte limit"
             )
-        event_id = cordial_event_id(raw) or msg_id
         return OutboundTranslation(
-            message=message, event_id=event_id, channel=channel, dropped_keys=tuple(dropped)
+            message=message,
+            event_id=msg_id if cordial_id is None else cordial_id,
+            channel=channel,
+            dropped_keys=tuple(dropped),
+            encoded=encoded,
         )

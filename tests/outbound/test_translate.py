@@ -191,3 +191,29 @@ def test_translate_never_raises_and_results_serialise(value):
         assert "anonymousId" in result.message or "userId" in result.message
     elif isinstance(result, Rejected):
         assert result.message
+
+
+class TestEncoded:
+    def test_seed_record_encoded_is_the_message_bytes(self, translator, seed_click_record):
+        result = translator.translate(seed_click_record)
+        assert isinstance(result, OutboundTranslation)
+        assert result.encoded == orjson.dumps(result.message)
+        assert orjson.loads(result.encoded)["messageId"] == "cordial-6172e2c81815fd55160c82b1"
+
+    def test_encoded_is_what_the_size_limit_measured(self):
+        record = {"action": "x", "cID": "c", "_id": "i"}
+        size = len(orjson.dumps(OutboundTranslator(OutboundSettings()).translate(record).message))  # type: ignore[union-attr]
+        result = OutboundTranslator(OutboundSettings(message_max_bytes=size)).translate(record)
+        assert isinstance(result, OutboundTranslation)
+        assert len(result.encoded) == size
+
+    def test_built_by_hand_it_defaults_to_empty(self):
+        assert OutboundTranslation({"type": "track"}, "e1", "email").encoded == b""
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.dictionaries(interesting_keys, anything, max_size=8))
+def test_encoded_equals_the_serialised_message(value):
+    result = OutboundTranslator(OutboundSettings()).translate({"action": "open", "cID": "c", **value})
+    if isinstance(result, OutboundTranslation):
+        assert result.encoded == orjson.dumps(result.message)
