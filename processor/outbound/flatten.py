@@ -78,13 +78,13 @@ class MovedPaths:
         )
 
 
-_SCALAR_TYPES: Final = (str, int, float, type(None))
+SCALAR_TYPES: Final = (str, int, float, type(None))
 _CONTAINER_TYPES: Final = (dict, list, tuple, Mapping)
 
 
 def is_scalar(value: object) -> bool:
     """A JSON leaf: string, number, boolean or null."""
-    return isinstance(value, _SCALAR_TYPES)
+    return isinstance(value, SCALAR_TYPES)
 
 
 def flatten(
@@ -106,6 +106,11 @@ def flatten(
 
 
 # ---------------------------------------------------------------- fast walk: plain JSON
+#
+# Module-level functions with the accumulators passed in (closures cost a cell per variable and
+# three function objects per record). `blocked` holds the names a nested leaf may not take:
+# every top-level scalar (wherever it sits), the reserved names, and the names already taken by
+# nested leaves, moved ones included.
 
 
 class _Unusual(Exception):
@@ -118,122 +123,8 @@ def _fast(
     properties: dict[str, object] = {}
     dropped: list[str] = []
     moved_out: dict[Path, object] = {}
-    # Names a nested leaf may not take: every top-level scalar (wherever it sits), the reserved
-    # names, and the names already taken by nested leaves (moved ones included). Filled when the
-    # first nested container is met, so a flat record never builds it.
-    blocked: set[str] = set()
-    nested = False
-    paths = plan.paths
-    prefixes = plan.prefixes
-
-    def walk_dict(node: dict[object, object], prefix: str, depth: int) -> None:
-        for key, value in node.items():
-            if type(key) is not str:
-                raise _Unusual
-            name = prefix + key
-            kind = type(value)
-            if (
-                kind is str
-                or kind is bool
-                or kind is float
-                or value is None
-                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
-            ):
-                if name in blocked:
-                    dropped.append(name)
-                else:
-                    properties[name] = value
-                    blocked.add(name)
-            elif kind is dict:
-                if value:
-                    if depth >= max_depth:
-                        raise _Unusual
-                    walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-            elif kind is list:
-                if value:
-                    if depth >= max_depth:
-                        raise _Unusual
-                    walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-            else:
-                raise _Unusual
-
-    def walk_list(node: list[object], prefix: str, depth: int) -> None:
-        for index, value in enumerate(node):
-            name = prefix + str(index)
-            kind = type(value)
-            if (
-                kind is str
-                or kind is bool
-                or kind is float
-                or value is None
-                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
-            ):
-                if name in blocked:
-                    dropped.append(name)
-                else:
-                    properties[name] = value
-                    blocked.add(name)
-            elif kind is dict:
-                if value:
-                    if depth >= max_depth:
-                        raise _Unusual
-                    walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-            elif kind is list:
-                if value:
-                    if depth >= max_depth:
-                        raise _Unusual
-                    walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-            else:
-                raise _Unusual
-
-    def walk_tracked(node: object, path: Path, prefix: str, depth: int) -> None:
-        """A subtree that may hold a moved path: the same rules, with the tuple path of each child."""
-        children: Iterator[tuple[str | int, object]]  # keys checked below: decoders can be odd
-        is_dict = type(node) is dict
-        if type(node) is dict:
-            children = iter(node.items())
-        else:
-            assert type(node) is list
-            children = enumerate(node)
-        for key, value in children:
-            if not is_dict:
-                name = prefix + str(key)
-            elif type(key) is str:
-                name = prefix + key
-            else:
-                raise _Unusual
-            child_path: Path = (*path, key)
-            kind = type(value)
-            if (
-                kind is str
-                or kind is bool
-                or kind is float
-                or value is None
-                or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
-            ):
-                if child_path in paths:
-                    moved_out[child_path] = value
-                    blocked.add(name)
-                elif name in blocked:
-                    dropped.append(name)
-                else:
-                    properties[name] = value
-                    blocked.add(name)
-            elif kind is dict or kind is list:
-                if value:
-                    if depth >= max_depth:
-                        raise _Unusual
-                    if child_path in prefixes:
-                        walk_tracked(value, child_path, name + SEPARATOR, depth + 1)
-                    elif kind is dict:
-                        walk_dict(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-                    else:
-                        walk_list(value, name + SEPARATOR, depth + 1)  # type: ignore[arg-type]
-            else:
-                raise _Unusual
-
+    blocked: set[str] | None = None  # built when the first nested container is met
     top = plan.top
-    top_prefixes = plan.top_prefixes
     for key, value in record.items():
         if type(key) is not str:
             raise _Unusual
@@ -255,19 +146,177 @@ def _fast(
                 continue
             if max_depth < 2:
                 raise _Unusual
-            if not nested:
-                nested = True
-                blocked.update(k for k, v in record.items() if type(v) is not dict and type(v) is not list)
+            if blocked is None:
+                blocked = {k for k, v in record.items() if type(v) is not dict and type(v) is not list}
                 blocked.update(reserved)
-            if key in top_prefixes:
-                walk_tracked(value, (key,), key + SEPARATOR, 2)
+            if key in plan.top_prefixes:
+                _walk_tracked(
+                    value,
+                    (key,),
+                    key + SEPARATOR,
+                    2,
+                    max_depth,
+                    properties,
+                    blocked,
+                    dropped,
+                    plan,
+                    moved_out,
+                )
             elif kind is dict:
-                walk_dict(value, key + SEPARATOR, 2)  # type: ignore[arg-type]
+                _walk_dict(value, key + SEPARATOR, 2, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
             else:
-                walk_list(value, key + SEPARATOR, 2)  # type: ignore[arg-type]
+                _walk_list(value, key + SEPARATOR, 2, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
         else:
             raise _Unusual
     return Flattened(properties=properties, dropped=tuple(dropped), moved=moved_out)
+
+
+def _walk_dict(
+    node: dict[object, object],
+    prefix: str,
+    depth: int,
+    max_depth: int,
+    properties: dict[str, object],
+    blocked: set[str],
+    dropped: list[str],
+) -> None:
+    for key, value in node.items():
+        if type(key) is not str:
+            raise _Unusual
+        name = prefix + key
+        kind = type(value)
+        if (
+            kind is str
+            or kind is bool
+            or kind is float
+            or value is None
+            or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+        ):
+            if name in blocked:
+                dropped.append(name)
+            else:
+                properties[name] = value
+                blocked.add(name)
+        elif kind is dict:
+            if value:
+                if depth >= max_depth:
+                    raise _Unusual
+                _walk_dict(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+        elif kind is list:
+            if value:
+                if depth >= max_depth:
+                    raise _Unusual
+                _walk_list(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+        else:
+            raise _Unusual
+
+
+def _walk_list(
+    node: list[object],
+    prefix: str,
+    depth: int,
+    max_depth: int,
+    properties: dict[str, object],
+    blocked: set[str],
+    dropped: list[str],
+) -> None:
+    for index, value in enumerate(node):
+        name = prefix + str(index)
+        kind = type(value)
+        if (
+            kind is str
+            or kind is bool
+            or kind is float
+            or value is None
+            or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+        ):
+            if name in blocked:
+                dropped.append(name)
+            else:
+                properties[name] = value
+                blocked.add(name)
+        elif kind is dict:
+            if value:
+                if depth >= max_depth:
+                    raise _Unusual
+                _walk_dict(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+        elif kind is list:
+            if value:
+                if depth >= max_depth:
+                    raise _Unusual
+                _walk_list(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+        else:
+            raise _Unusual
+
+
+def _walk_tracked(
+    node: object,
+    path: Path,
+    prefix: str,
+    depth: int,
+    max_depth: int,
+    properties: dict[str, object],
+    blocked: set[str],
+    dropped: list[str],
+    plan: MovedPaths,
+    moved_out: dict[Path, object],
+) -> None:
+    """A subtree that may hold a moved path: the same rules, with the tuple path of each child."""
+    children: Iterator[tuple[str | int, object]]  # keys checked below: decoders can be odd
+    is_dict = type(node) is dict
+    if type(node) is dict:
+        children = iter(node.items())
+    else:
+        assert type(node) is list
+        children = enumerate(node)
+    for key, value in children:
+        if not is_dict:
+            name = prefix + str(key)
+        elif type(key) is str:
+            name = prefix + key
+        else:
+            raise _Unusual
+        child_path: Path = (*path, key)
+        kind = type(value)
+        if (
+            kind is str
+            or kind is bool
+            or kind is float
+            or value is None
+            or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
+        ):
+            if child_path in plan.paths:
+                moved_out[child_path] = value
+                blocked.add(name)
+            elif name in blocked:
+                dropped.append(name)
+            else:
+                properties[name] = value
+                blocked.add(name)
+        elif kind is dict or kind is list:
+            if not value:
+                continue
+            if depth >= max_depth:
+                raise _Unusual
+            if child_path in plan.prefixes:
+                _walk_tracked(
+                    value,
+                    child_path,
+                    name + SEPARATOR,
+                    depth + 1,
+                    max_depth,
+                    properties,
+                    blocked,
+                    dropped,
+                    plan,
+                    moved_out,
+                )
+            elif kind is dict:
+                _walk_dict(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+            else:
+                _walk_list(value, name + SEPARATOR, depth + 1, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
+        else:
+            raise _Unusual
 
 
 # ---------------------------------------------------------------- general walk: any input
@@ -324,7 +373,7 @@ def _general(
         assert isinstance(key, str | int)
         child_path: Path = (*path, key)
         name = f"{prefix}{SEPARATOR}{key}" if path else str(key)
-        if isinstance(value, _SCALAR_TYPES):
+        if isinstance(value, SCALAR_TYPES):
             if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
                 raise TranslationError(
                     ErrorClass.INVALID_RECORD, f"integer out of range at {_show(child_path)}"

@@ -76,20 +76,18 @@ def format_timestamp(moment: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.mmmZ`; a naive datetime is taken as UTC (Cordial stores UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    utc = moment.astimezone(UTC)
-    # %-formatting: the same text as an f-string with format specs, in half the time.
-    return _TIMESTAMP_FORMAT % (
-        utc.year,
-        utc.month,
-        utc.day,
-        utc.hour,
-        utc.minute,
-        utc.second,
-        utc.microsecond // 1000,
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    # Zero-padded fields from tables: the same text as format specs (`{:02d}`), in half the time.
+    year = utc.year
+    return (
+        f"{year if year >= 1000 else f'{year:04d}'}-{_TWO_DIGITS[utc.month]}-{_TWO_DIGITS[utc.day]}"
+        f"T{_TWO_DIGITS[utc.hour]}:{_TWO_DIGITS[utc.minute]}:{_TWO_DIGITS[utc.second]}"
+        f".{_THREE_DIGITS[utc.microsecond // 1000]}Z"
     )
 
 
-_TIMESTAMP_FORMAT: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"
+_TWO_DIGITS: Final = tuple(f"{number:02d}" for number in range(100))
+_THREE_DIGITS: Final = tuple(f"{number:03d}" for number in range(1000))
 
 
 def _from_epoch(value: int | float) -> datetime:

@@ -8,7 +8,7 @@ flattened property.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from processor.errors import ErrorClass
 
@@ -22,9 +22,11 @@ class TranslationError(Exception):
         super().__init__(message)
 
 
-@dataclass(frozen=True, slots=True)
-class CordialRecord:
-    """The fields the translator reads, checked; `raw` is the whole record in its own key order."""
+class CordialRecord(NamedTuple):
+    """The fields the translator reads, checked; `raw` is the whole record in its own key order.
+
+    A NamedTuple rather than a frozen dataclass: built once per record, and a tuple is built
+    several times faster."""
 
     raw: Mapping[str, object]
     action: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from processor.outbound.flatten import Path, is_scalar
+from processor.outbound.flatten import SCALAR_TYPES, Path, is_scalar
 
 # Semantic key ← candidate source paths, first present wins; in the order the keys are added.
 SOURCES: Final[Mapping[str, Sequence[Path]]] = {
@@ -31,7 +31,7 @@ MOVED_PATHS: Final[tuple[Path, ...]] = (
 """Scalars at these paths are not copied into the properties of an e-mail event."""
 
 
-def lookup(record: Mapping[str, object], path: Path) -> object:
+def lookup(record: object, path: Path) -> object:
     """The value at an object-key path, or None when any step is missing or not an object."""
     current: object = record
     for part in path:
@@ -47,13 +47,25 @@ def is_present(value: object) -> bool:
     return value is not None and value != "" and is_scalar(value)
 
 
+def _split(path: Path) -> tuple[str, Path]:
+    first = path[0]
+    assert isinstance(first, str)
+    return first, path[1:]
+
+
+_SOURCE_STEPS: Final = tuple((name, tuple(map(_split, paths))) for name, paths in SOURCES.items())
+"""`SOURCES` with each path split into (top-level key, rest of the path)."""
+
+
 def semantic_keys(record: Mapping[str, object]) -> dict[str, object]:
     """The semantic keys this e-mail record supports, in `SOURCES` order."""
     keys: dict[str, object] = {}
-    for name, paths in SOURCES.items():
-        for path in paths:
-            value = lookup(record, path)
-            if is_present(value):
+    for name, paths in _SOURCE_STEPS:
+        for first, rest in paths:
+            value = record.get(first)
+            if rest and value is not None:
+                value = lookup(value, rest)
+            if value is not None and value != "" and isinstance(value, SCALAR_TYPES):  # is_present
                 keys[name] = value
                 break
     return keys
