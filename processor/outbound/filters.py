@@ -27,6 +27,7 @@ SEGMENT_ORIGIN: Final = "segment"
 
 
 def _says_segment(value: object) -> bool:
+    # Checked inline for None first: most records carry no origin, and a call costs more.
     return isinstance(value, str) and value.strip().casefold() == SEGMENT_ORIGIN
 
 
@@ -35,13 +36,17 @@ def is_from_segment(record: Mapping[str, object]) -> bool:
     case-insensitively and trimmed, because sending such a record back would loop it between
     the two systems."""
     origin, source = ORIGIN_KEYS
-    if _says_segment(record.get(origin)) or _says_segment(record.get(source)):
-        return True
     parent = record.get(ORIGIN_PARENT)
     # Plain dicts (what decoders give) and None first: the Mapping ABC check is slow.
-    if type(parent) is dict or (parent is not None and isinstance(parent, Mapping)):
-        return _says_segment(parent.get(origin)) or _says_segment(parent.get(source))
+    if type(parent) is not dict and (parent is None or not isinstance(parent, Mapping)):
+        parent = _EMPTY
+    for value in (record.get(origin), record.get(source), parent.get(origin), parent.get(source)):
+        if value is not None and _says_segment(value):
+            return True
     return False
+
+
+_EMPTY: Final[Mapping[str, object]] = {}
 
 
 class ChannelFilters:

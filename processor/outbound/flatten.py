@@ -87,6 +87,10 @@ def is_scalar(value: object) -> bool:
     return isinstance(value, SCALAR_TYPES)
 
 
+Parts = tuple[dict[str, object], list[str], dict[Path, object]]
+"""(properties, dropped, moved): `Flattened` before it is frozen."""
+
+
 def flatten(
     record: Mapping[str, object],
     *,
@@ -97,12 +101,24 @@ def flatten(
     """Flatten one record. Raises `TranslationError(invalid_record)` for values that are not JSON
     (or integers no encoder can write) and for nesting deeper than `max_depth`."""
     plan = moved if isinstance(moved, MovedPaths) else MovedPaths.of(moved)
+    properties, dropped, moved_out = flatten_parts(record, moved=plan, reserved=reserved, max_depth=max_depth)
+    return Flattened(properties=properties, dropped=tuple(dropped), moved=moved_out)
+
+
+def flatten_parts(
+    record: Mapping[str, object],
+    *,
+    moved: MovedPaths,
+    reserved: Collection[str] = (),
+    max_depth: int = MAX_DEPTH,
+) -> Parts:
+    """`flatten` for the translator's hot path: compiled `moved`, and no `Flattened` built."""
     if type(record) is dict and max_depth <= FAST_MAX_DEPTH:
         try:
-            return _fast(record, plan, reserved, max_depth)
-        except _Unusual:
+            return _fast(record, moved, reserved, max_depth)
+        except (_Unusual, RecursionError):  # the latter only when called with the stack nearly full
             pass
-    return _general(record, plan.paths, frozenset(reserved), max_depth)
+    return _general(record, moved.paths, frozenset(reserved), max_depth)
 
 
 # ---------------------------------------------------------------- fast walk: plain JSON
@@ -117,9 +133,7 @@ class _Unusual(Exception):
     """The fast walk met something only the general walk decides (and words the error for)."""
 
 
-def _fast(
-    record: dict[str, object], plan: MovedPaths, reserved: Collection[str], max_depth: int
-) -> Flattened:
+def _fast(record: dict[str, object], plan: MovedPaths, reserved: Collection[str], max_depth: int) -> Parts:
     properties: dict[str, object] = {}
     dropped: list[str] = []
     moved_out: dict[Path, object] = {}
@@ -168,7 +182,7 @@ def _fast(
                 _walk_list(value, key + SEPARATOR, 2, max_depth, properties, blocked, dropped)  # type: ignore[arg-type]
         else:
             raise _Unusual
-    return Flattened(properties=properties, dropped=tuple(dropped), moved=moved_out)
+    return properties, dropped, moved_out
 
 
 def _walk_dict(
@@ -343,7 +357,7 @@ def _general(
     moved_paths: frozenset[Path],
     reserved_names: frozenset[str],
     max_depth: int,
-) -> Flattened:
+) -> Parts:
     """The reference walk: iterative, any Mapping/sequence input, exact error messages."""
     # Top-level scalars (moved ones included) win every collision, whatever their position.
     top_level = {key for key, value in record.items() if is_scalar(value)}
@@ -409,4 +423,4 @@ def _general(
         else:
             properties[name] = value
             claimed.add(name)
-    return Flattened(properties=properties, dropped=tuple(dropped), moved=moved_out)
+    return properties, dropped, moved_out

@@ -29,7 +29,7 @@ from processor.config.settings import OutboundSettings
 from processor.errors import ConfigError, ErrorClass
 from processor.outbound.channels import EMAIL, EventNames, infer_channel, is_text
 from processor.outbound.filters import BLOCKED_RECURSION, FILTERED, ChannelFilters, is_from_segment
-from processor.outbound.flatten import MovedPaths, Path, flatten
+from processor.outbound.flatten import MovedPaths, Path, flatten_parts
 from processor.outbound.identity import (
     MESSAGE_ID_PREFIX,
     cordial_event_id,
@@ -49,10 +49,8 @@ INTEGRATIONS: Final[Mapping[str, bool]] = {"Cordial": False, "Cordial (Actions)"
 
 _EMAIL_MOVED: Final = MovedPaths.of((TIME_PATH, *MOVED_PATHS))
 _OTHER_MOVED: Final = MovedPaths.of((TIME_PATH,))
-
-
-def _context() -> dict[str, object]:
-    return {"library": {"name": PACKAGE_NAME, "version": __version__}, "source": "cordial"}
+SOURCE: Final = "cordial"
+"""`context.source` of every message (built inline: each message gets its own dicts)."""
 
 
 class OutboundTranslator:
@@ -68,6 +66,7 @@ class OutboundTranslator:
         self._user_id_paths = user_id_paths(key)
         if settings.message_max_bytes <= 0:
             raise ConfigError("outbound.message_max_bytes must be positive")
+        self._max_bytes = settings.message_max_bytes
 
     def translate(self, record: object) -> OutboundTranslation | Skipped | Rejected:
         """One record → one message, or why not. Never raises on any input."""
@@ -98,14 +97,13 @@ class OutboundTranslator:
         is_email = channel == EMAIL
         semantic = semantic_keys(raw) if is_email else {}
         moved = _EMAIL_MOVED if is_email else _OTHER_MOVED
-        flat = flatten(raw, moved=moved, reserved=semantic.keys())
-        properties = flat.properties
-        dropped = list(flat.dropped)
-        for name, semantic_value in semantic.items():
-            if name in properties:  # only a top-level record key can hold the name: it wins
-                dropped.append(name)
-            else:
-                properties[name] = semantic_value
+        properties, dropped, _ = flatten_parts(raw, moved=moved, reserved=semantic.keys())
+        if semantic:
+            for name, semantic_value in semantic.items():
+                if name in properties:  # only a top-level record key can hold the name: it wins
+                    dropped.append(name)
+                else:
+                    properties[name] = semantic_value
 
         cordial_id = cordial_event_id(raw)
         msg_id = message_id(raw) if cordial_id is None else MESSAGE_ID_PREFIX + cordial_id
@@ -118,7 +116,7 @@ class OutboundTranslator:
             message["timestamp"] = timestamp
         message["messageId"] = msg_id
         message["properties"] = properties
-        message["context"] = _context()
+        message["context"] = {"library": {"name": PACKAGE_NAME, "version": __version__}, "source": SOURCE}
         message["integrations"] = dict(INTEGRATIONS)
 
         try:
@@ -126,7 +124,7 @@ class OutboundTranslator:
         except orjson.JSONEncodeError as exc:  # pragma: no cover - flatten already checks the values
             raise TranslationError(ErrorClass.INVALID_RECORD, f"record cannot be encoded: {exc}") from exc
         size = len(encoded)
-        limit = self.settings.message_max_bytes
+        limit = self._max_bytes
         if size > limit:
             raise TranslationError(
                 ErrorClass.MESSAGE_TOO_LARGE, f"message is {size} bytes, over the {limit}-byte limit"

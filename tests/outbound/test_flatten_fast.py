@@ -7,6 +7,8 @@ order, the same `dropped` and `moved`, and the same error class and message.
 
 from __future__ import annotations
 
+import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,7 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processor.errors import ErrorClass
-from processor.outbound.flatten import MAX_DEPTH, Flattened, MovedPaths, Path, _general, flatten
+from processor.outbound.flatten import (
+    MAX_DEPTH,
+    Flattened,
+    MovedPaths,
+    Parts,
+    Path,
+    _general,
+    flatten,
+    flatten_parts,
+)
 from processor.outbound.record import TranslationError
 
 
@@ -47,10 +58,27 @@ def _outcome(run: Any) -> tuple[str, object]:
     return "ok", (list(flat.properties.items()), flat.dropped, list(flat.moved.items()))
 
 
+def _frozen(parts: Parts) -> tuple[dict[str, object], tuple[str, ...], dict[Path, object]]:
+    properties, dropped, moved_out = parts
+    return properties, tuple(dropped), moved_out
+
+
+def _general_flattened(record: Any, moved: Any, reserved: Any, max_depth: int) -> Flattened:
+    return Flattened(*_frozen(_general(record, frozenset(moved), frozenset(reserved), max_depth)))
+
+
 def _both(record: Any, moved: Any = (), reserved: Any = (), max_depth: int = MAX_DEPTH) -> None:
     fast = _outcome(lambda: flatten(record, moved=moved, reserved=reserved, max_depth=max_depth))
-    general = _outcome(lambda: _general(record, frozenset(moved), frozenset(reserved), max_depth))
+    general = _outcome(lambda: _general_flattened(record, moved, reserved, max_depth))
     assert fast == general
+    parts = _outcome(
+        lambda: Flattened(
+            *_frozen(
+                flatten_parts(record, moved=MovedPaths.of(moved), reserved=reserved, max_depth=max_depth)
+            )
+        )
+    )
+    assert parts == fast
 
 
 keys = st.sampled_from(["a", "b", "a_b", "b_a", "_", "", "0", "1", "a_0", "link", "time"]) | st.text(
@@ -176,3 +204,21 @@ class TestMovedPaths:
         assert flatten(seed_click_record, moved=MovedPaths.of(moved)) == flatten(
             seed_click_record, moved=moved
         )
+
+
+def test_nearly_full_stack_falls_back_to_the_iterative_walk():
+    """The fast walk recurses once per level; with little stack left the general walk answers."""
+    record: dict[str, Any] = {"leaf": 0}
+    node = record
+    for level in range(MAX_DEPTH - 1):
+        node["n"] = {"x": level}
+        node = node["n"]
+    expected = _general_flattened(record, (), (), MAX_DEPTH)
+    frames = sum(1 for _ in traceback.walk_stack(None))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(frames + 30)
+    try:
+        result = flatten(record)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert result == expected
