@@ -60,23 +60,37 @@ class MovedPaths:
     """`moved` compiled once: the paths, and what the fast walk asks of them at each level."""
 
     paths: frozenset[Path]
+    moved_under: Mapping[Path, frozenset[str | int]]
+    """Parent path → keys of the moved leaves right under it."""
+    tracked_under: Mapping[Path, frozenset[str | int]]
+    """Parent path → keys of the children on the way to a moved path (subtrees to track)."""
     top: frozenset[str | int]
-    """Keys of the one-part paths: top-level leaves that are moved."""
-    top_prefixes: frozenset[str | int]
-    """First parts of the longer paths: top-level containers whose subtree is tracked."""
-    prefixes: frozenset[Path]
-    """Every proper prefix of a path (two parts or more): nested containers that are tracked."""
+    """`moved_under[()]`: top-level leaves that are moved."""
+    top_tracked: frozenset[str | int]
+    """`tracked_under[()]`: top-level containers whose subtree is tracked."""
 
     @classmethod
     def of(cls, moved: Collection[Path]) -> MovedPaths:
         paths = frozenset(moved)
+        moved_under: dict[Path, set[str | int]] = {}
+        tracked_under: dict[Path, set[str | int]] = {}
+        for path in paths:
+            if path:
+                moved_under.setdefault(path[:-1], set()).add(path[-1])
+            for end in range(len(path) - 1):
+                tracked_under.setdefault(path[:end], set()).add(path[end])
+        moved_sets = {parent: frozenset(keys) for parent, keys in moved_under.items()}
+        tracked_sets = {parent: frozenset(keys) for parent, keys in tracked_under.items()}
         return cls(
             paths=paths,
-            top=frozenset(path[0] for path in paths if len(path) == 1),
-            top_prefixes=frozenset(path[0] for path in paths if len(path) > 1),
-            prefixes=frozenset(path[:end] for path in paths for end in range(2, len(path))),
+            moved_under=moved_sets,
+            tracked_under=tracked_sets,
+            top=moved_sets.get((), _NO_KEYS),
+            top_tracked=tracked_sets.get((), _NO_KEYS),
         )
 
+
+_NO_KEYS: Final[frozenset[str | int]] = frozenset()
 
 SCALAR_TYPES: Final = (str, int, float, type(None))
 _CONTAINER_TYPES: Final = (dict, list, tuple, Mapping)
@@ -163,7 +177,7 @@ def _fast(record: dict[str, object], plan: MovedPaths, reserved: Collection[str]
             if blocked is None:
                 blocked = {k for k, v in record.items() if type(v) is not dict and type(v) is not list}
                 blocked.update(reserved)
-            if key in plan.top_prefixes:
+            if key in plan.top_tracked:
                 _walk_tracked(
                     value,
                     (key,),
@@ -276,6 +290,8 @@ def _walk_tracked(
     moved_out: dict[Path, object],
 ) -> None:
     """A subtree that may hold a moved path: the same rules, with the tuple path of each child."""
+    moved_here = plan.moved_under.get(path, _NO_KEYS)
+    tracked_here = plan.tracked_under.get(path, _NO_KEYS)
     children: Iterator[tuple[str | int, object]]  # keys checked below: decoders can be odd
     is_dict = type(node) is dict
     if type(node) is dict:
@@ -290,7 +306,6 @@ def _walk_tracked(
             name = prefix + key
         else:
             raise _Unusual
-        child_path: Path = (*path, key)
         kind = type(value)
         if (
             kind is str
@@ -299,8 +314,8 @@ def _walk_tracked(
             or value is None
             or (type(value) is int and _INT_MIN <= value <= _INT_MAX)
         ):
-            if child_path in plan.paths:
-                moved_out[child_path] = value
+            if key in moved_here:
+                moved_out[(*path, key)] = value
                 blocked.add(name)
             elif name in blocked:
                 dropped.append(name)
@@ -312,10 +327,10 @@ def _walk_tracked(
                 continue
             if depth >= max_depth:
                 raise _Unusual
-            if child_path in plan.prefixes:
+            if key in tracked_here:
                 _walk_tracked(
                     value,
-                    child_path,
+                    (*path, key),
                     name + SEPARATOR,
                     depth + 1,
                     max_depth,
