@@ -104,7 +104,8 @@ def plan_outbound(translation: OutboundTranslation | Skipped | Rejected, only_ac
         return Plan((Unit(OUTBOUND_LABEL, None, decided=translation),))
     if isinstance(translation, Skipped):
         return Plan((), None, translation.reason)
-    unit = Unit(OUTBOUND_LABEL, None, payload=translation.message)
+    # The translator already serialised the message for its size check: send those bytes.
+    unit = Unit(OUTBOUND_LABEL, None, payload=translation.encoded or translation.message)
     return Plan((unit,), translation.event_id, dropped_keys=len(translation.dropped_keys))
 
 

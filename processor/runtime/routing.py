@@ -44,6 +44,8 @@ class Lineage:
         """The lineage of `record`; a record read from `source_topic` starts afresh whatever its
         headers say (only retry-topic records continue an earlier attempt count)."""
         hdr = record.headers
+        if not hdr:  # the common case: a record straight from the source topic
+            return cls(record.topic, record.partition, record.offset, record.timestamp_ms, 0, None, None, ())
         passthrough = tuple(
             (name, value)
             for name, value in hdr.items()

@@ -327,7 +327,7 @@ async def test_backpressure_pauses_at_the_cap_and_resumes_without_loss(
         peak["paused"] = max(peak["paused"], sum(st.kafka_paused for st in worker.parts.values()))
         return await original_send(payload)
 
-    sink.send = observing_send  # type: ignore[method-assign]
+    sink.send = observing_send
     stop, task = await start(worker)
     producer = producer_factory()
     for i in range(120):
