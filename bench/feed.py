@@ -1,4 +1,4 @@
-"""Broker I/O of the benchmarks: fill topics, pace a producer, and the bare-consumer ceiling.
+"""Broker I/O of the benchmarks: fill topics, read them back, and the bare-consumer ceiling.
 
 Inbound traffic is `translate.segment_corpus` (every Segment message type, 5,000 users) keyed by
 userId; outbound is `translate.cordial_corpus` (every channel, 5,000 contacts) keyed by cID. Every
@@ -9,9 +9,8 @@ never disturb a worker's consumer group.
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -89,31 +88,6 @@ def prefill(bootstrap: str, topic: str, events: Iterable[Event], timeout_s: floa
     return time.monotonic() - started
 
 
-def paced(
-    bootstrap: str, topic: str, events: Sequence[Event], rate_per_s: float, timeout_s: float
-) -> tuple[int, float]:
-    """Produce `events` at `rate_per_s` (small bursts every few ms); return (produced, seconds)."""
-    failures: list[str] = []
-    on_delivery = _check_delivery(failures)
-    p = producer(bootstrap, linger_ms=2)
-    started = time.monotonic()
-    deadline = started + timeout_s
-    sent = 0
-    while sent < len(events) and time.monotonic() < deadline:
-        due = min(len(events), int((time.monotonic() - started) * rate_per_s) + 1)
-        while sent < due:
-            event = events[sent]
-            p.produce(topic, key=event.key, value=event.value, on_delivery=on_delivery)
-            sent += 1
-        p.poll(0)
-        time.sleep(0.002)
-    elapsed = time.monotonic() - started
-    left = p.flush(30)
-    if left or failures:
-        raise RuntimeError(f"paced producer on {topic}: {left} undelivered, errors {failures[:3]}")
-    return sent, elapsed
-
-
 def _assigned_consumer(bootstrap: str, topic: str) -> Consumer:
     consumer = Consumer(
         {
@@ -178,45 +152,3 @@ def read_timestamps(
     finally:
         consumer.close()
     return out
-
-
-def bare_latency(
-    bootstrap: str, topic: str, events: Sequence[Event], rate_per_s: float, timeout_s: float
-) -> list[float]:
-    """The broker's own floor: paced records → a bare consumer (worker's fetch settings); ms each.
-
-    Broker timestamp → the moment a consumer with the worker's `fetch.wait.max.ms` holds the
-    record. Whatever the processor adds to end-to-end latency comes on top of this.
-    """
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": "bench-floor",
-            "enable.auto.commit": False,
-            "fetch.wait.max.ms": 100,
-        }
-    )
-    metadata = consumer.list_topics(topic, timeout=10)
-    found = metadata.topics.get(topic)
-    partitions = sorted(found.partitions) if found is not None and found.error is None else [0]
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-    samples: list[float] = []
-    deadline = time.monotonic() + timeout_s + 15
-    stop = threading.Event()
-
-    def consume() -> None:
-        while len(samples) < len(events) and time.monotonic() < deadline and not stop.is_set():
-            for message in consumer.consume(num_messages=500, timeout=0.05):
-                if message.error() is None:
-                    samples.append(time.time() * 1000 - message.timestamp()[1])
-
-    reader = threading.Thread(target=consume, name="bench-floor-reader", daemon=True)
-    reader.start()
-    try:
-        paced(bootstrap, topic, events, rate_per_s, timeout_s)
-        reader.join(max(0.0, deadline - time.monotonic()) + 1)
-    finally:
-        stop.set()
-        reader.join(5)
-        consumer.close()
-    return samples

@@ -2,9 +2,10 @@
 
 Events carry a `bench_seq` (inbound: in `properties`, or `traits` for identify, so it reaches the
 Cordial body; outbound: a top-level record field, which becomes a Segment property). A paced
-producer publishes them at the given rate for a bounded time to a fresh topic that a running
-worker (already warmed up) consumes. Afterwards the records are read back for their broker
-timestamps, and every request body that carries a `bench_seq` yields one sample:
+producer (`bench/pacing.py`, warmed first) publishes them at the given rate for a bounded time to
+a fresh topic that a running worker (already warmed up) consumes. Afterwards the records are read
+back for their timestamps (CreateTime: stamped at `produce()`, so the producer's own ~4 ms are
+in), and every request body that carries a `bench_seq` yields one sample:
 `received_at - timestamp`. Both are `time.time()` readings on this machine, in milliseconds.
 """
 
@@ -88,7 +89,10 @@ class Latency:
     samples_ms: list[float] = field(default_factory=list)
     unmatched: int = 0
     floor_ms: list[float] = field(default_factory=list)
-    """Broker → bare consumer at the same rate: what any consumer sees before doing anything."""
+    """Broker → a bare consumer with the worker's librdkafka settings, taking each record at once:
+    what any consumer with these settings sees before doing anything (`bench/pacing.py`)."""
+    floor_worker_poll_ms: list[float] = field(default_factory=list)
+    """The same records read with the worker's `consume(500, worker.poll_timeout_s)` calls."""
 
     def percentile(self, p: float) -> float | None:
         return percentile(self.samples_ms, p)
@@ -115,6 +119,12 @@ class Latency:
                 "p50_ms": rounded(percentile(self.floor_ms, 50)),
                 "p95_ms": rounded(percentile(self.floor_ms, 95)),
                 "p99_ms": rounded(percentile(self.floor_ms, 99)),
+            },
+            "floor_worker_poll": {
+                "samples": len(self.floor_worker_poll_ms),
+                "p50_ms": rounded(percentile(self.floor_worker_poll_ms, 50)),
+                "p95_ms": rounded(percentile(self.floor_worker_poll_ms, 95)),
+                "p99_ms": rounded(percentile(self.floor_worker_poll_ms, 99)),
             },
         }
 

@@ -12,8 +12,9 @@ its own process, and one worker process per direction. Per direction:
 3. naive baseline on the same data: poll one → blocking HTTP call(s) → synchronous commit;
 4. ceilings: a bare consumer reading the same records, and the emulator alone under an aiohttp
    load generator at the processor's concurrency; the processor as a fraction of the lower one;
-5. latency at 50 % of the processor's measured rate: a paced producer for a bounded time,
-   broker timestamp → request received at the emulator, p50/p95/p99.
+5. latency at 50 % of the processor's measured rate: a warmed, paced producer for a bounded time,
+   record timestamp → request received at the emulator, p50/p95/p99; and the floor: the same
+   records read by bare consumers with the worker's librdkafka settings (`bench/pacing.py`).
 
 Prints a table with PASS/MISS against the targets and writes it as JSON to
 `<results-dir>/<timestamp>.json` and `<results-dir>/latest.json`. With `--profile` the throughput
@@ -42,10 +43,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: `bench.*`
 
-from bench import ceiling, config, feed, latency, naive, report, throughput
+from bench import ceiling, config, feed, latency, naive, pacing, report, throughput
 from bench.observe import Emulator
 from bench.procs import Children, kill_all, render_profile
+from processor.config.loader import load_settings_text
 from processor.demo.broker import EmbeddedBroker
+from processor.runtime.kafka import consumer_config
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -231,14 +234,14 @@ class Bench:
         result = latency.Latency(direction, rate)
         emulator.reset()
         worker = self.children.worker(direction, cfg)
+        timeout_s = args.latency_seconds * 2 + 10
         try:
-            feed.prefill(self.bootstrap, topic, warm)
-            warm_expected = throughput.expected_deliveries(direction, warm)
-            self.settle(emulator, direction, warm_expected, worker.poll)
-            emulator.reset()
-            result.produced, result.produce_seconds = feed.paced(
-                self.bootstrap, topic, paced, rate, timeout_s=args.latency_seconds * 2 + 10
-            )
+            with pacing.PacedProducer(self.bootstrap) as producer:
+                producer.warm(topic, warm)  # the worker's warm-up and the producer's, off the clock
+                warm_expected = throughput.expected_deliveries(direction, warm)
+                self.settle(emulator, direction, warm_expected, worker.poll)
+                emulator.reset()
+                result.produced, result.produce_seconds = producer.pace(topic, paced, rate, timeout_s)
             expected = throughput.expected_deliveries(direction, paced)
             self.settle(emulator, direction, expected, worker.poll)
             received = emulator.received()
@@ -248,9 +251,12 @@ class Bench:
         latency.measure(result, received, stamps)
         floor_topic = f"bench-floor-{direction}-{self.stamp}"
         config.create_topics(self.bootstrap, [floor_topic], args.partitions)
-        result.floor_ms = feed.bare_latency(
-            self.bootstrap, floor_topic, paced, rate, timeout_s=args.latency_seconds * 2 + 10
-        )
+        settings = load_settings_text(cfg.read_text(encoding="utf-8"), source=str(cfg))
+        found = pacing.floor(
+            self.bootstrap, floor_topic, consumer_config(settings.kafka, f"bench-floor-{direction}"),
+            settings.worker.poll_timeout_s, warm=warm, events=paced, rate_per_s=rate, timeout_s=timeout_s,
+        )  # fmt: skip
+        result.floor_ms, result.floor_worker_poll_ms = found.bare_ms, found.worker_poll_ms
         return result
 
     @staticmethod
