@@ -4,7 +4,16 @@ Changed from the defaults, and why: loopback endpoints and broker; short consume
 (Tansu holds a join for the rebalance timeout); a short shutdown deadline; the HTTP concurrency
 cap is a bench option (default 128, twice the product default: at 20 ms per request, 64 slots
 cap a worker near 2,800 requests/s, about the inbound target itself). Everything else — in-flight cap,
-commit policy, Segment batching and linger, log level `info` — is what a user gets.
+commit policy, Segment batching and linger, poll timeout, log level `info` — is what a user gets.
+
+Latency-oriented `kafka.client` consumer settings were tried and none is applied, because none
+lowers the processor's tail on Tansu (inbound, ~800 events/s, 8 s, two rounds on a busy 2-core
+machine; p50/p99 ms): the product's `fetch.wait.max.ms` 100: 169/359 and 125/228; 10: 1,095/3,314
+and 178/608 (the bare floor drops to ~8/30-90, the worker gets worse); 50: 131/246; librdkafka's
+500: 423/974. `fetch.min.bytes`, `fetch.max.bytes` and `queued.min.messages` left the floor
+unchanged. What does lower it is `worker.poll_timeout_s` 0.01 (49/107 and 64/182): the worker
+asks `consume(500, poll_timeout_s)`, which waits the full timeout unless 500 records are queued.
+That is a product default, so it stays 0.1 here; the run's `floor_worker_poll` figures show its cost.
 """
 
 from __future__ import annotations
