@@ -42,7 +42,14 @@ class Sink(Protocol):
 class BatchingSink(Sink, Protocol):
     """A sink that also takes a payload with a callback instead of a coroutine (SegmentSink): the
     worker's per-record fast path. `submit` returns an Outcome when it refuses the payload at
-    once (then `done` is never called); else `done(outcome or exception)` is called later."""
+    once (then `done` is never called); else `done(outcome or exception)` is called later. The
+    batch numbers let a key's next record join its predecessor's batch while it is unsent (one
+    request keeps their order; two concurrent requests would not)."""
+
+    open_batch: int
+    """Number of the batch being collected; it changes when that batch is sent."""
+    last_batch: int
+    """The batch the last accepted submission joined (still unsent while equal to `open_batch`)."""
 
     def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None: ...
 

@@ -71,6 +71,8 @@ class Inflight:
     """The record's task (the general path, or the fast path's failure handling)."""
     submitted: bool = False
     """Waiting in a batching sink (the fast path): no task to cancel, only a report to come."""
+    batch: int = -1
+    """The sink batch it joined (fast path)."""
     ended: bool = False
     """Finished, crashed or abandoned: any later report about it is ignored."""
 
@@ -101,7 +103,7 @@ class Worker:
         )}  # fmt: skip
         w = settings.worker
         self.parts: dict[TP, PartitionState] = {}
-        self.lanes: KeyLanes[Inflight] = KeyLanes(self._start)
+        self.lanes: KeyLanes[Inflight] = KeyLanes(self._start, self._joinable)
         self.backpressure = Backpressure(w.max_in_flight, w.resume_below)
         self.due = DueGate()
         self.commit_state = CommitState(CommitPolicy.from_settings(w), clock())
@@ -128,6 +130,7 @@ class Worker:
         self._progress = asyncio.Event()
         """Set whenever a record ends (drain and shutdown wait on it)."""
         sink = direction.sink
+        self._batching = sink if isinstance(sink, BatchingSink) else None
         self._submit = sink.submit if isinstance(sink, BatchingSink) else None
         self._consumed_source = metrics.records_consumed.labels(self.name, "source")
         self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
@@ -319,8 +322,14 @@ class Worker:
         refused = self._submit(payload, lambda result: self._submitted(item, prepared, result))
         if refused is None:
             item.submitted = True
+            item.batch = self._batching.last_batch if self._batching is not None else -1
         else:
             self._spawn(item, handler.complete, prepared, refused)
+
+    def _joinable(self, item: Inflight) -> bool:
+        """Whether a running record still sits in the sink's unsent batch (its key's next may join)."""
+        sink = self._batching
+        return item.submitted and sink is not None and item.batch == sink.open_batch
 
     def _submitted(self, item: Inflight, prepared: Prepared, result: Outcome | BaseException) -> None:
         """The sink's report on a fast-path record: success ends it; a failure is routed in a task."""
@@ -368,7 +377,7 @@ class Worker:
             if st is not None:
                 st.tracker.finish(item.record.offset)
             self.commit_state.record_completion()
-        self.lanes.finish(item.key)
+        self.lanes.finish(item.key, item)
         self._progress.set()
         if self._held_since is not None and self.lanes.in_flight < self.backpressure.resume_at:
             self._room.set()

@@ -123,6 +123,10 @@ class SegmentSink:
         )
         self._message_max = min(settings.message_max_bytes, self._builder.max_message_bytes)
         self._timer: asyncio.TimerHandle | None = None
+        self.open_batch = 0
+        """Number of the batch now collecting messages (one more each time a batch is sent)."""
+        self.last_batch = -1
+        """The batch the last submitted message joined: still open while it equals `open_batch`."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -197,6 +201,7 @@ class SegmentSink:
         if not self._builder.fits(size):
             self._dispatch()
         self._builder.add(item, size)
+        self.last_batch = self.open_batch
         if self._builder.full:
             self._dispatch()
         elif self._builder.count == 1:
@@ -227,6 +232,7 @@ class SegmentSink:
         items = self._builder.take()
         if not items:
             return
+        self.open_batch += 1
         task = asyncio.get_running_loop().create_task(self._deliver(items))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

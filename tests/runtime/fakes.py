@@ -124,6 +124,9 @@ class FakeBatchingSink(FakeSink):
         super().__init__(script)
         self.linger_s = 0.005
         self.submitted = 0
+        self.open_batch = 0
+        self.last_batch = -1
+        self.batches: list[list[Any]] = []
         self._open: list[tuple[Any, Callable[[Outcome | BaseException], None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -132,10 +135,13 @@ class FakeBatchingSink(FakeSink):
         if not self._open:
             asyncio.get_running_loop().call_later(self.linger_s, self._flush)
         self._open.append((payload, done))
+        self.last_batch = self.open_batch
         return None
 
     def _flush(self) -> None:
         batch, self._open = self._open, []
+        self.open_batch += 1
+        self.batches.append([payload for payload, _ in batch])
         task = asyncio.get_running_loop().create_task(self._answer(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

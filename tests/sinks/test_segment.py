@@ -361,3 +361,46 @@ async def test_byte_limit_is_exact_at_the_boundary(make_segment_settings, slack,
     assert [len(b) for b in recorder.batches] == expected
     assert all(len(r.content) <= limit for r in recorder.requests)
     assert len(recorder.requests[0].content) == (limit if slack == 0 else ENVELOPE_BYTES + len(one))
+
+
+async def test_submit_reports_through_the_callback_and_numbers_batches(sink_factory) -> None:
+    """`submit` needs no coroutine per message: pre-serialised bytes join the open batch, the
+    callback gets each message's Outcome, and `last_batch == open_batch` exactly while the batch
+    the last message joined is unsent."""
+    recorder = Recorder()
+    sink = sink_factory(recorder, batch_max_messages=3)
+    results: list[Outcome | BaseException] = []
+    assert sink.submit(orjson.dumps(message(1)), results.append) is None
+    assert sink.last_batch == sink.open_batch
+    assert sink.submit(message(2), results.append) is None
+    assert sink.last_batch == sink.open_batch
+    assert sink.submit(message(3), results.append) is None  # full: sent at once
+    assert sink.last_batch == sink.open_batch - 1
+    assert sink.submit(message(4), results.append) is None
+    assert sink.last_batch == sink.open_batch
+    await sink.flush()
+    assert results == [Sent(status=200, attempts=1)] * 4
+    assert [[m["messageId"] for m in b] for b in recorder.batches] == [["m1", "m2", "m3"], ["m4"]]
+    too_big = sink.submit(message(5, properties={"blob": "x" * 33_000}), results.append)
+    assert isinstance(too_big, Rejected)
+    assert too_big.error_class == ErrorClass.MESSAGE_TOO_LARGE
+    assert len(results) == 4  # a refused message never reaches the callback
+    await sink.aclose()
+
+
+async def test_bisection_sends_the_halves_in_order(sink_factory) -> None:
+    """A 400 splits the batch; the first half is answered before the second is sent, so the
+    accepted messages of one contact still reach Segment in their order."""
+
+    def answer(batch: list[dict[str, object]]) -> httpx.Response:
+        bad = any(m["messageId"] == "m1" for m in batch)
+        return httpx.Response(400 if bad else 200, json={})
+
+    recorder = Recorder(answer)
+    sink = sink_factory(recorder, batch_max_messages=4)
+    outcomes = await asyncio.wait_for(asyncio.gather(*(sink.send(message(n)) for n in range(4))), 5)
+    assert [type(o) for o in outcomes] == [Sent, Rejected, Sent, Sent]
+    accepted = [b for b in recorder.batches if all(m["messageId"] != "m1" for m in b)]
+    sent_order = [m["messageId"] for b in accepted for m in b]
+    assert sent_order == ["m0", "m2", "m3"]
+    await sink.aclose()
