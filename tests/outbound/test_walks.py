@@ -1,8 +1,9 @@
 """The fast flatten walk agrees with the general one on every input, errors included.
 
 `flatten` tries a recursive walk specialised for plain JSON and hands anything unusual to the
-general (iterative) walk; these tests pin that the two give the same properties in the same
-order, the same `dropped` and `moved`, and the same error class and message.
+general (iterative) walk, both in `processor.outbound.walks`; these tests pin that the two give
+the same properties in the same order, the same `dropped` and `moved`, and the same error class
+and message.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from processor.outbound.flatten import (
     MovedPaths,
     Parts,
     Path,
-    _general,
     flatten,
     flatten_parts,
 )
 from processor.outbound.record import TranslationError
+from processor.outbound.walks import general
 
 
 class FrozenMapping(Mapping[str, object]):
@@ -64,13 +65,13 @@ def _frozen(parts: Parts) -> tuple[dict[str, object], tuple[str, ...], dict[Path
 
 
 def _general_flattened(record: Any, moved: Any, reserved: Any, max_depth: int) -> Flattened:
-    return Flattened(*_frozen(_general(record, frozenset(moved), frozenset(reserved), max_depth)))
+    return Flattened(*_frozen(general(record, frozenset(moved), frozenset(reserved), max_depth)))
 
 
 def _both(record: Any, moved: Any = (), reserved: Any = (), max_depth: int = MAX_DEPTH) -> None:
     fast = _outcome(lambda: flatten(record, moved=moved, reserved=reserved, max_depth=max_depth))
-    general = _outcome(lambda: _general_flattened(record, moved, reserved, max_depth))
-    assert fast == general
+    reference = _outcome(lambda: _general_flattened(record, moved, reserved, max_depth))
+    assert fast == reference
     parts = _outcome(
         lambda: Flattened(
             *_frozen(
