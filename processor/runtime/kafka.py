@@ -168,6 +168,22 @@ class OwnedConsumer:
     async def consume(self, count: int, timeout_s: float) -> list[Message]:
         return await self._call(self._consumer.consume, count, timeout_s)
 
+    async def consume_ready(self, count: int, timeout_s: float) -> list[Message]:
+        """Up to `count` messages, returned as soon as there is one (librdkafka's `consume(n, t)`
+        waits for all `n` or the whole timeout: at moderate rates every record would sit out up
+        to `timeout_s` — measured: p50 125-169 ms at 800 events/s with 0.1 s, ~50-65 ms without)."""
+
+        def consume() -> list[Message]:
+            messages = self._consumer.consume(count, 0)
+            if messages:
+                return messages
+            messages = self._consumer.consume(1, timeout_s)
+            if messages and count > 1:
+                messages.extend(self._consumer.consume(count - 1, 0))
+            return messages
+
+        return await self._call(consume)
+
     async def pause(self, tps: Sequence[TP]) -> None:
         if tps:
             await self._call(self._consumer.pause, [TopicPartition(t, p) for t, p in tps])

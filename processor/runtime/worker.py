@@ -168,7 +168,7 @@ class Worker:
                 if self._held_since is not None:
                     await self._wait_for_room()
                     continue
-                messages = await self._consumer.consume(
+                messages = await self._consumer.consume_ready(
                     self._batch_size(), self.settings.worker.poll_timeout_s
                 )
                 for message in messages:
