@@ -232,7 +232,7 @@ class RetrySettings:
 
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
-    max_in_flight: int = 2000
+    max_in_flight: int = 5000
     """Records in flight per direction; above it the source partitions pause (backpressure)."""
     resume_below: float = 0.5
     """Resume paused partitions when in-flight falls below this fraction of max_in_flight."""

@@ -295,9 +295,11 @@ class RecordHandler:
         d = self.direction.name
         final = min((r.outcome for r in results), key=_RANK.index, default="skipped")
         self._child(self.metrics.records_outcome, d, final).inc()
-        if final == "sent" and lineage.timestamp_ms is not None:
-            latency = max(0.0, (self.wall_ms() - lineage.timestamp_ms) / 1000)
-            self._child(self.metrics.end_to_end_latency, d).observe(latency)
+        if final == "sent":
+            if lineage.timestamp_ms is not None:
+                self._latency.observe(max(0.0, (self.wall_ms() - lineage.timestamp_ms) / 1000))
+            if not self._debug:
+                return
         fields: dict[str, object] = {"attempt": lineage.attempt}
         if len(results) > 1 or lineage.action:
             fields["actions"] = {r.label: r.outcome for r in results}

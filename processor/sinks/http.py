@@ -93,7 +93,12 @@ def make_session(settings: HttpSettings, *, headers: Mapping[str, str]) -> aioht
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers)
     return aiohttp.ClientSession(
-        connector=connector, headers=merged, timeout=timeout, trust_env=False, raise_for_status=False
+        connector=connector,
+        headers=merged,
+        timeout=timeout,
+        trust_env=False,
+        raise_for_status=False,
+        cookie_jar=aiohttp.DummyCookieJar(),  # APIs keyed by headers: no cookie work per request
     )
 
 
