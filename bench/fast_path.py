@@ -49,15 +49,19 @@ class InstantBatchSink:
     def __init__(self) -> None:
         self.open: list[Callable[[Outcome | BaseException], None]] = []
         self.sent = 0
+        self.open_batch = 0
+        self.last_batch = -1
 
     def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None:
         self.open.append(done)
+        self.last_batch = self.open_batch
         if len(self.open) >= BATCH:
             self.flush()
         return None
 
     def flush(self) -> None:
         batch, self.open = self.open, []
+        self.open_batch += 1
         asyncio.get_running_loop().call_soon(self._answer, batch)
 
     def _answer(self, batch: list[Callable[[Outcome | BaseException], None]]) -> None:
