@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from processor.errors import ErrorClass
 from processor.inbound.exceptions import TranslationError
-from processor.inbound.mapping import MISSING, Path, is_empty, parse_path, resolve
+from processor.inbound.mapping import MISSING, Evaluator, Path, compile_getter, is_empty, parse_path
 
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _USER_ID: Final = ("userId",)
@@ -40,6 +40,11 @@ class IdentitySource:
     key: str
     paths: tuple[Path, ...]
     email: bool
+    lookups: tuple[tuple[Path, Evaluator], ...] = field(init=False, repr=False, compare=False)
+    """Each path with its compiled getter (built once here, called per message)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lookups", tuple((path, compile_getter(path)) for path in self.paths))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +84,9 @@ def resolve_identity(message: Mapping[str, object], sources: Sequence[IdentitySo
     identities: dict[str, object] = {}
     used: list[Path] = []
     for source in sources:
-        for path in source.paths:
-            value = resolve(path, message)
-            if is_empty(value):
+        for path, get in source.lookups:
+            value = get(message)
+            if value is MISSING or value is None or value == "":
                 continue
             if source.email and not is_email(value):
                 if path.steps == _USER_ID:

@@ -22,7 +22,7 @@ Expressions are compiled once (`compile_expression`) and evaluated as pure funct
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
@@ -183,3 +183,93 @@ def evaluate(expr: Expression, root: object) -> object:
         return source
     elements: Sequence[object] = source if isinstance(source, list) else [source]
     return [evaluate(expr.item, element) for element in elements]
+
+
+Evaluator: TypeAlias = Callable[[object], object]
+"""A compiled expression: root → value, as `evaluate` gives it (built once, called per message)."""
+
+
+def compile_getter(path: Path) -> Evaluator:
+    """`resolve(path, ·)` as a closure; the common one- to three-key paths unrolled."""
+    steps = path.steps
+    if not all(isinstance(step, str) for step in steps) or not 1 <= len(steps) <= 3:
+        return lambda root: resolve(path, root)
+    if len(steps) == 1:
+        (a,) = steps
+
+        def get1(root: object) -> object:
+            if type(root) is dict:
+                return root.get(a, MISSING)
+            return None if root is None else MISSING
+
+        return get1
+    if len(steps) == 2:
+        a, b = steps
+
+        def get2(root: object) -> object:
+            if type(root) is not dict:
+                return None if root is None else MISSING
+            value = root.get(a, MISSING)
+            if type(value) is dict:
+                return value.get(b, MISSING)
+            return None if value is None else MISSING
+
+        return get2
+    a, b, c = steps
+
+    def get3(root: object) -> object:
+        if type(root) is not dict:
+            return None if root is None else MISSING
+        value = root.get(a, MISSING)
+        if type(value) is not dict:
+            return None if value is None else MISSING
+        value = value.get(b, MISSING)
+        if type(value) is dict:
+            return value.get(c, MISSING)
+        return None if value is None else MISSING
+
+    return get3
+
+
+def compile_evaluator(expr: Expression) -> Evaluator:
+    """`evaluate(expr, ·)` as a closure: the expression tree is walked once, here, not per message."""
+    if isinstance(expr, Path):
+        return compile_getter(expr)
+    if isinstance(expr, Literal):
+        constant = expr.value
+        return lambda root: constant
+    if isinstance(expr, Fallbacks):
+        options = tuple(compile_evaluator(option) for option in expr.options)
+
+        def first_present(root: object) -> object:
+            for option in options:
+                value = option(root)
+                if value is not MISSING and value is not None and value != "":
+                    return value
+            return MISSING
+
+        return first_present
+    if isinstance(expr, ObjectExpr):
+        items = tuple((key, compile_evaluator(sub)) for key, sub in expr.items)
+
+        def build(root: object) -> object:
+            built: dict[str, object] = {}
+            for key, sub in items:
+                value = sub(root)
+                if value is not MISSING:
+                    built[key] = value
+            return built
+
+        return build
+    source = compile_getter(expr.source)
+    item = compile_evaluator(expr.item)
+
+    def each(root: object) -> object:
+        found = source(root)
+        if found is MISSING or found is None:
+            return found
+        if isinstance(found, list):
+            return [item(element) for element in found]
+        return [item(found)]
+
+    return each

@@ -8,7 +8,7 @@ that action only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final, TypedDict
 
 from processor.errors import ErrorClass
@@ -67,17 +67,28 @@ def check_message(value: object) -> Mapping[str, object]:
 
 
 def nested_deeper_than(value: object, limit: int) -> bool:
-    """Whether objects/lists nest more than `limit` levels (iterative: no recursion limit)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    containers = (dict, list)
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if type(item) is dict else item if type(item) is list else ()
-        for child in children:
-            if type(child) in containers:
-                if depth >= limit:
-                    return True
-                stack.append((child, depth + 1))
+    """Whether objects/lists nest more than `limit` levels.
+
+    Recursive, but never deeper than `limit` calls (it stops there), so a hostile message cannot
+    reach the interpreter's recursion limit; a call per container is cheaper than a work stack.
+    """
+    kind = type(value)
+    if kind is dict:
+        return _deeper(value.values(), 1, limit)  # type: ignore[attr-defined]
+    if kind is list:
+        return _deeper(value, 1, limit)  # type: ignore[arg-type]
+    return False
+
+
+def _deeper(children: Iterable[object], depth: int, limit: int) -> bool:
+    """Whether a container among `children` (of a container at `depth`) nests past `limit`."""
+    for child in children:
+        kind = type(child)
+        if kind is dict:
+            if depth >= limit or _deeper(child.values(), depth + 1, limit):  # type: ignore[attr-defined]
+                return True
+        elif kind is list and (depth >= limit or _deeper(child, depth + 1, limit)):  # type: ignore[arg-type]
+            return True
     return False
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Final
+from typing import Final, TypeAlias
 
 from processor.inbound.mapping import MISSING, is_empty
 
@@ -111,6 +111,103 @@ def _coerce_items(spec: FieldSpec, value: object, where: str, errors: list[str])
         items.append(coerced)
     return items
 
+
+# --------------------------------------------------------------------------- compiled schemas
+
+
+class _Never:
+    """A type no value has: a field whose values always take the full coercion path."""
+
+
+_READY: Final[dict[Kind, type | None]] = {
+    Kind.STRING: str,
+    Kind.OBJECT: dict,
+    Kind.NUMBER: int,
+    Kind.INTEGER: int,
+    Kind.ANY: None,
+    Kind.ITEMS: _Never,
+}
+"""Per kind, the type a value already has when coercion would return it unchanged (None: any)."""
+
+CompiledField: TypeAlias = "tuple[str, bool, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
+"""name, required, always kept, ready type, spec, compiled item fields (ITEMS only)."""
+
+
+def compile_schema(schema: Sequence[FieldSpec]) -> tuple[CompiledField, ...]:
+    """A schema prepared once for `clean_and_coerce` (per-field checks chosen here, not per value)."""
+    return tuple(
+        (
+            spec.name,
+            spec.required,
+            spec.name in ALWAYS_KEPT,
+            _READY[spec.kind],
+            spec,
+            compile_schema(spec.items),
+        )
+        for spec in schema
+    )
+
+
+def clean_and_coerce(
+    values: Mapping[str, object], schema: tuple[CompiledField, ...]
+) -> tuple[dict[str, object], list[str]]:
+    """`coerce_payload(clean_top_level(values), ·)` keeping only the schema's fields, in schema order.
+
+    The same values and the same failures in the same order; keys outside the schema are left out.
+    """
+    body: dict[str, object] = {}
+    errors: list[str] = []
+    for name, required, kept, ready, spec, items in schema:
+        if kept:
+            if name not in values:
+                if required:
+                    errors.append(f"missing required field '{name}'")
+                continue
+            value = values[name]
+        else:
+            value = values.get(name, MISSING)
+            if value is MISSING or value is None or value == "":
+                if required:
+                    errors.append(f"missing required field '{name}'")
+                continue
+        if ready is None or type(value) is ready:
+            body[name] = value
+        elif items:
+            body[name] = _coerce_compiled_items(items, value, name, errors)
+        else:
+            body[name] = _coerce_field(spec, value, name, errors, top_level=True)
+    return body, errors
+
+
+def _coerce_compiled_items(
+    fields: tuple[CompiledField, ...], value: object, where: str, errors: list[str]
+) -> object:
+    """`_coerce_items` with compiled item fields: values of the right type skip `coerce`."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        errors.append(f"'{where}' must be a list of objects, got {_describe(value)}")
+        return value
+    items: list[object] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            errors.append(f"'{where}[{index}]' must be an object, got {_describe(item)}")
+            items.append(item)
+            continue
+        coerced = dict(item)
+        for name, required, _, ready, spec, _ in fields:
+            if name not in coerced:
+                if required:
+                    errors.append(f"missing required field '{where}[{index}].{name}'")
+                continue
+            sub = coerced[name]
+            if ready is not None and type(sub) is not ready:
+                coerced[name] = _coerce_field(spec, sub, f"{where}[{index}].{name}", errors, top_level=False)
+        items.append(coerced)
+    return items
+
+
+# --------------------------------------------------------------------------- coercion
 
 _ALREADY: Final[dict[Kind, tuple[type, ...]]] = {
     Kind.STRING: (str,),

@@ -26,9 +26,9 @@ from processor.inbound.actions import ACTIONS, BY_NAME, ActionDefinition, upsert
 from processor.inbound.classic import ClassicOptions, check_known, compile_classic, default_attributes
 from processor.inbound.exceptions import TranslationError
 from processor.inbound.identity import PREFIX_FIELDS, Identity, compile_identities, resolve_identity
-from processor.inbound.mapping import MISSING, Expression, compile_expression, evaluate
+from processor.inbound.mapping import MISSING, Evaluator, Expression, compile_evaluator, compile_expression
 from processor.inbound.message import check_message, event_id, is_from_cordial
-from processor.inbound.payload import clean_top_level, coerce_payload
+from processor.inbound.payload import CompiledField, clean_and_coerce, compile_schema
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
 from processor.inbound.triggers import Predicate, compile_condition, parse_trigger
 from processor.outcomes import Rejected
@@ -41,6 +41,11 @@ class CompiledAction:
     fields: tuple[tuple[str, Expression], ...]
     default_attributes: bool
     """upsertContact without an `attributes` mapping: attributes come from the traits."""
+    evaluators: tuple[tuple[str, Evaluator], ...] = ()
+    """`fields` compiled to closures (what `_build` calls per message)."""
+    schema: tuple[CompiledField, ...] = ()
+    """The definition's full schema compiled for `clean_and_coerce` (body order = schema order)."""
+    upsert_contact: bool = False
 
 
 def compile_action(definition: ActionDefinition, config: ActionSettings) -> CompiledAction | None:
@@ -67,8 +72,17 @@ def compile_action(definition: ActionDefinition, config: ActionSettings) -> Comp
     )
     if not enabled:
         return None
-    use_traits = definition.action == upsert_contact.ACTION and "attributes" not in raw_fields
-    return CompiledAction(definition, trigger, fields, use_traits)
+    is_upsert_contact = definition.action == upsert_contact.ACTION
+    use_traits = is_upsert_contact and "attributes" not in raw_fields
+    return CompiledAction(
+        definition,
+        trigger,
+        fields,
+        use_traits,
+        evaluators=tuple((key, compile_evaluator(expr)) for key, expr in fields),
+        schema=compile_schema(definition.full_schema),
+        upsert_contact=is_upsert_contact,
+    )
 
 
 class InboundTranslator:
@@ -113,18 +127,17 @@ class InboundTranslator:
         identity: Identity,
         decision: consent.ConsentDecision,
     ) -> CordialRequest | ActionRejected:
-        definition = action.definition
         values = identity.prefix(self.settings.segment_id_key)
-        for key, expr in action.fields:
-            values[key] = evaluate(expr, message)
-        errors = definition.prepare(values)
-        if definition.action == upsert_contact.ACTION:
+        for key, evaluator in action.evaluators:
+            values[key] = evaluator(message)
+        errors = action.definition.prepare(values)
+        if action.upsert_contact:
             errors += self._attributes(action, values, message, identity, decision)
-        coerced, failures = coerce_payload(clean_top_level(values), definition.full_schema)
-        errors = failures + errors  # typed fields first; the last fields' own checks after them
-        if errors:
-            return ActionRejected(definition.action, ErrorClass.VALIDATION, "; ".join(errors))
-        return CordialRequest(definition.action, definition.build_body(coerced))
+        body, failures = clean_and_coerce(values, action.schema)
+        name = action.definition.action
+        if failures or errors:  # typed fields first; the last fields' own checks after them
+            return ActionRejected(name, ErrorClass.VALIDATION, "; ".join(failures + errors))
+        return CordialRequest(name, body)
 
     def _attributes(
         self,

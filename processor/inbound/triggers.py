@@ -265,10 +265,42 @@ def compile_condition(condition: Condition) -> Predicate:
             return value is not _ABSENT and value is not None
 
         return exists
+    if isinstance(condition, Any):
+        one_of = _string_choices(condition)
+        if one_of is not None:
+            key, choices = one_of  # event = "A" or event = "B" …: one lookup, one set test
+
+            def is_one_of(message: Mapping[str, object]) -> bool:
+                value = message.get(key)
+                return type(value) is str and value in choices
+
+            return is_one_of
     parts = tuple(compile_condition(c) for c in condition.conditions)
+    if len(parts) == 2:
+        first, second = parts
+        if isinstance(condition, All):
+            return lambda message: first(message) and second(message)
+        return lambda message: first(message) or second(message)
     if isinstance(condition, All):
         return lambda message: all(part(message) for part in parts)
     return lambda message: any(part(message) for part in parts)
+
+
+def _string_choices(condition: Any) -> tuple[str, frozenset[str]] | None:
+    """`k = "a" or k = "b" …` on one top-level key → (k, {a, b, …}); None for any other shape."""
+    keys: set[str] = set()
+    choices: set[str] = set()
+    for part in condition.conditions:
+        if not (
+            isinstance(part, Compare)
+            and part.op == "="
+            and len(part.field) == 1
+            and isinstance(part.value, str)
+        ):
+            return None
+        keys.add(part.field[0])
+        choices.add(part.value)
+    return (keys.pop(), frozenset(choices)) if len(keys) == 1 else None
 
 
 def matches(condition: Condition, message: Mapping[str, object]) -> bool:

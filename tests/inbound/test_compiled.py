@@ -1,0 +1,159 @@
+"""The compiled fast paths agree with the plain definitions they replace on the hot path.
+
+`compile_evaluator`/`compile_getter` vs `evaluate`/`resolve`; `clean_and_coerce` vs each action's
+`build_body(coerce_payload(clean_top_level(...)))` (values, failures, key order); the set-based
+trigger for `k = "a" or k = "b"` vs the condition it stands for; `nested_deeper_than` vs a
+straightforward walk.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from processor.inbound.actions import ACTIONS, ActionDefinition
+from processor.inbound.mapping import (
+    MISSING,
+    compile_evaluator,
+    compile_expression,
+    compile_getter,
+    evaluate,
+    parse_path,
+    resolve,
+)
+from processor.inbound.message import nested_deeper_than
+from processor.inbound.payload import clean_and_coerce, clean_top_level, coerce_payload, compile_schema
+from processor.inbound.triggers import Any, Compare, compile_condition, parse_trigger
+
+KEYS = ["a", "b", "c", "sku", "products", "price", "quantity", "order_id", "discount", "type", "event"]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.sampled_from(["", "1", " 2.50 ", "0x1f", "x", "Order Completed", "track", "a@b.co"])
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
+    max_leaves=20,
+)
+PATHS = st.lists(st.sampled_from([*KEYS[:5], 0, 1]), max_size=4).map(
+    lambda steps: "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps)
+)
+EXPRESSIONS = st.recursive(
+    PATHS | SCALARS | st.builds(lambda v: {"@literal": v}, SCALARS),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=3)
+        | st.dictionaries(st.sampled_from(KEYS[:4]), inner, min_size=1, max_size=3)
+        | st.builds(
+            lambda path, item: {"@arrayPath": [path, item]},
+            PATHS,
+            st.dictionaries(st.sampled_from(KEYS[:4]), inner, min_size=1, max_size=3),
+        )
+    ),
+    max_leaves=8,
+)
+FAST = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+
+
+@FAST
+@given(PATHS, JSON)
+def test_getter_matches_resolve(text: str, root: object) -> None:
+    path = parse_path(text, where="test")
+    assert repr(compile_getter(path)(root)) == repr(resolve(path, root))
+
+
+@FAST
+@given(EXPRESSIONS, JSON)
+def test_evaluator_matches_evaluate(raw: object, root: object) -> None:
+    expr = compile_expression(raw, where="test")
+    assert repr(compile_evaluator(expr)(root)) == repr(evaluate(expr, root))
+
+
+def test_getter_edges() -> None:
+    """Null on the way gives null; a scalar or a missing key on the way gives MISSING."""
+    get = compile_getter(parse_path("$.a.b.c", where="test"))
+    assert get(None) is None
+    assert get({"a": None}) is None
+    assert get({"a": {"b": None}}) is None
+    assert get({"a": {"b": {"c": None}}}) is None
+    assert get({"a": "x"}) is MISSING
+    assert get({"a": {"b": []}}) is MISSING
+    assert get({"a": {"b": {}}}) is MISSING
+    assert get({"a": {"b": {"c": 0}}}) == 0
+
+
+def _reference_body(definition: ActionDefinition, values: dict[str, object]) -> tuple[bytes, list[str]]:
+    coerced, failures = coerce_payload(clean_top_level(values), definition.full_schema)
+    return repr(definition.build_body(coerced)).encode(), failures
+
+
+@pytest.mark.parametrize("definition", ACTIONS, ids=lambda d: d.action)
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_clean_and_coerce_matches_build_body(definition: ActionDefinition, data: st.DataObject) -> None:
+    """Same values, failures and key order as the reference pipeline, for every action's schema."""
+    names = [spec.name for spec in definition.full_schema] + ["userIdentities", "extra"]
+    values: dict[str, object] = data.draw(
+        st.dictionaries(st.sampled_from(names), JSON | st.just(MISSING), max_size=len(names))
+    )
+    body, failures = clean_and_coerce(values, compile_schema(definition.full_schema))
+    assert (repr(body).encode(), failures) == _reference_body(definition, values)
+
+
+@pytest.mark.parametrize("definition", ACTIONS, ids=lambda d: d.action)
+def test_body_order_is_schema_order(definition: ActionDefinition) -> None:
+    """Every field present, in reverse: the body still comes out in the action's wire order."""
+    names = [spec.name for spec in definition.full_schema] + ["userIdentities"]
+    values: dict[str, object] = {name: {} for name in reversed(names)}
+    body, _ = clean_and_coerce(values, compile_schema(definition.full_schema))
+    assert list(body) == list(definition.build_body(values))
+
+
+@FAST
+@given(st.lists(st.sampled_from(["Order Completed", "track", "x", "1"]), min_size=2, max_size=4), JSON)
+def test_one_key_string_choices_match_the_condition(choices: list[str], value: object) -> None:
+    condition = Any(tuple(Compare(("event",), "=", c) for c in choices))
+    text = " or ".join(f'event = "{c}"' for c in choices)
+    message = {"event": value}
+    expected = any(
+        type(value) is str and value == c for c in choices
+    )  # JSON equality: a string equals only a string
+    assert compile_condition(condition)(message) is expected
+    assert compile_condition(parse_trigger(text))(message) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "expected"),
+    [
+        ('type = "a" or event = "b"', {"event": "b"}, True),
+        ('type = "a" or type = 1', {"type": 1}, True),
+        ('type = "a" and event = "b"', {"type": "a", "event": "b"}, True),
+        ('type = "a" and event = "b"', {"type": "a"}, False),
+        ('type = "a" or type = "b" or type = "c"', {"type": ["a"]}, False),
+        ('type = "a" or type = "b" or type = "c"', {}, False),
+    ],
+)
+def test_compound_triggers_give_booleans(text: str, message: dict[str, object], expected: bool) -> None:
+    assert compile_condition(parse_trigger(text))(message) is expected
+
+
+def _reference_deeper(value: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
+        for child in children:
+            if type(child) in (dict, list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+@FAST
+@given(JSON, st.integers(min_value=1, max_value=5))
+def test_depth_matches_a_plain_walk(value: object, limit: int) -> None:
+    assert nested_deeper_than(value, limit) is _reference_deeper(value, limit)
