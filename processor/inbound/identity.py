@@ -47,9 +47,13 @@ class IdentitySource:
         object.__setattr__(self, "lookups", tuple((path, compile_getter(path)) for path in self.paths))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Identity:
-    """The resolved identity of one message."""
+    """The resolved identity of one message (treat as read-only).
+
+    Not a frozen dataclass only because one is built per message and a frozen dataclass's
+    `__init__` costs about three times as much.
+    """
 
     segment_id: object
     anonymous_id: object
@@ -95,7 +99,9 @@ def resolve_identity(message: Mapping[str, object], sources: Sequence[IdentitySo
                     ErrorClass.INVALID_IDENTIFIER,
                     f"{source.key} from {path.text} is not an e-mail address: {_short(value)}",
                 )
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
+            if type(value) is not str and (
+                not isinstance(value, str | int | float) or isinstance(value, bool)
+            ):
                 raise TranslationError(
                     ErrorClass.INVALID_IDENTIFIER,
                     f"{source.key} from {path.text} must be a string or a number, got {_short(value)}",
@@ -103,7 +109,7 @@ def resolve_identity(message: Mapping[str, object], sources: Sequence[IdentitySo
             identities[source.key] = value
             used.append(path)
             break
-    if is_empty(user_id) and is_empty(anonymous_id) and not identities:
+    if not identities and is_empty(user_id) and is_empty(anonymous_id):
         tried = ", ".join(p.text for s in sources for p in s.paths)
         raise TranslationError(
             ErrorClass.MISSING_IDENTIFIER,

@@ -15,6 +15,7 @@ from processor.errors import ErrorClass
 from processor.inbound.exceptions import TranslationError
 
 MESSAGE_TYPES: Final = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+_ID_KEYS: Final = ("userId", "anonymousId")
 MAX_DEPTH: Final = 100
 """Deepest nesting accepted. The JSON encoder stops at 255 levels, and a request body (plus the
 `translate` output around it) nests message parts a few levels deeper than the message itself."""
@@ -53,13 +54,15 @@ def check_message(value: object) -> Mapping[str, object]:
             ErrorClass.UNKNOWN_TYPE,
             f"unknown message type {shown!r} (known: {', '.join(sorted(MESSAGE_TYPES))})",
         )
-    if nested_deeper_than(value, MAX_DEPTH):
+    if _deeper(value.values(), 1, MAX_DEPTH) if type(value) is dict else False:  # nested_deeper_than
         raise TranslationError(
             ErrorClass.INVALID_MESSAGE, f"message is nested deeper than {MAX_DEPTH} levels"
         )
-    for key in ("userId", "anonymousId"):
+    for key in _ID_KEYS:
         ident = value.get(key)
-        if ident is not None and (isinstance(ident, bool) or not isinstance(ident, str | int | float)):
+        if ident is None or type(ident) is str:
+            continue
+        if isinstance(ident, bool) or not isinstance(ident, str | int | float):
             raise TranslationError(
                 ErrorClass.INVALID_MESSAGE, f"{key} must be a string or a number, got {_kind(ident)}"
             )

@@ -166,6 +166,10 @@ def clean_and_coerce(
             value = values[name]
         else:
             value = values.get(name, MISSING)
+            kind = type(value)
+            if kind is ready and (kind is not str or value):
+                body[name] = value  # the common case: present, not "", already the right type
+                continue
             if value is MISSING or value is None or value == "":
                 if required:
                     errors.append(f"missing required field '{name}'")

@@ -97,6 +97,7 @@ class InboundTranslator:
         self.actions: tuple[CompiledAction, ...] = tuple(a for a in compiled if a is not None)
         self.identities = compile_identities(settings.identities)
         self.classic: ClassicOptions = compile_classic(settings)
+        self._segment_id_key = settings.segment_id_key
 
     def translate(self, message: object) -> InboundTranslation | Rejected:
         """One Segment message → its requests, a skip, or a typed error. Never raises."""
@@ -117,8 +118,10 @@ class InboundTranslator:
         matched = [a for a in self.actions if a.trigger(message)]
         if not matched:
             return InboundTranslation((), skipped="no_matching_action", event_id=ident)
-        results = tuple(self._build(action, message, identity, decision) for action in matched)
-        return InboundTranslation(results, event_id=ident)
+        build = self._build
+        return InboundTranslation(
+            tuple([build(a, message, identity, decision) for a in matched]), None, ident
+        )
 
     def _build(
         self,
@@ -127,7 +130,7 @@ class InboundTranslator:
         identity: Identity,
         decision: consent.ConsentDecision,
     ) -> CordialRequest | ActionRejected:
-        values = identity.prefix(self.settings.segment_id_key)
+        values = identity.prefix(self._segment_id_key)
         for key, evaluator in action.evaluators:
             values[key] = evaluator(message)
         errors = action.definition.prepare(values)

@@ -254,7 +254,12 @@ def compile_condition(condition: Condition) -> Predicate:
         if condition.op == "=":
             if isinstance(expected, str) and len(field) == 1:
                 key = field[0]  # the common case: type = "track", event = "Order Completed"
-                return lambda message: message.get(key, _ABSENT) == expected and type(message[key]) is str
+
+                def equals(message: Mapping[str, object]) -> bool:
+                    value = message.get(key)
+                    return type(value) is str and value == expected
+
+                return equals
             return lambda message: _json_equal(_lookup(message, field), expected)
         return lambda message: not _json_equal(_lookup(message, field), expected)
     if isinstance(condition, Exists):
