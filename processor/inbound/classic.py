@@ -77,6 +77,9 @@ def default_attributes(
     identity_keys = {
         p.steps[depth] for p in used_identity if len(p.steps) == depth + 1 and p.steps[:depth] == where
     }
+    if not options.mapping and not options.ignore:  # the default: only the identity keys leave
+        drop = {str(k) for k in identity_keys}
+        return {key: value for key, value in traits.items() if key not in drop}
     mapped_sources = {m.source for m in options.mapping if m.source}
     removals = [*options.ignore, *mapped_sources]
     removals += [(str(k),) for k in identity_keys if (k,) not in mapped_sources]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -129,15 +129,36 @@ _READY: Final[dict[Kind, type | None]] = {
 }
 """Per kind, the type a value already has when coercion would return it unchanged (None: any)."""
 
-CompiledField: TypeAlias = "tuple[str, bool, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
-"""name, required, always kept, ready type, spec, compiled item fields (ITEMS only)."""
+CompiledField: TypeAlias = "tuple[str, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
+"""An item field: name, required, ready type, spec, compiled item fields (ITEMS only)."""
+
+Source: TypeAlias = "int | Callable[[object], object] | None"
+"""Where a field's value comes from: an index into the row, an evaluator of the message, nowhere."""
+
+PlannedField: TypeAlias = "tuple[str, Source, bool, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
+"""name, source, required, always kept, ready type, spec, compiled item fields (ITEMS only)."""
+
+
+class _Absent:
+    """A field that is not there at all (as opposed to MISSING, the value of a path not found)."""
+
+
+_ABSENT: Final = _Absent()
 
 
 def compile_schema(schema: Sequence[FieldSpec]) -> tuple[CompiledField, ...]:
-    """A schema prepared once for `clean_and_coerce` (per-field checks chosen here, not per value)."""
+    """Item fields prepared once: per-field checks chosen here, not per value."""
+    return tuple(
+        (spec.name, spec.required, _READY[spec.kind], spec, compile_schema(spec.items)) for spec in schema
+    )
+
+
+def plan_schema(schema: Sequence[FieldSpec], source_of: Callable[[str], Source]) -> tuple[PlannedField, ...]:
+    """A schema prepared once for `build_fields`, each field with where its value comes from."""
     return tuple(
         (
             spec.name,
+            source_of(spec.name),
             spec.required,
             spec.name in ALWAYS_KEPT,
             _READY[spec.kind],
@@ -148,39 +169,52 @@ def compile_schema(schema: Sequence[FieldSpec]) -> tuple[CompiledField, ...]:
     )
 
 
-def clean_and_coerce(
-    values: Mapping[str, object], schema: tuple[CompiledField, ...]
+def build_fields(
+    message: object, row: Sequence[object], plan: tuple[PlannedField, ...]
 ) -> tuple[dict[str, object], list[str]]:
-    """`coerce_payload(clean_top_level(values), ·)` keeping only the schema's fields, in schema order.
+    """The planned fields' values cleaned and coerced, in plan order, and every failure found.
 
-    The same values and the same failures in the same order; keys outside the schema are left out.
+    A field's value is `row[i]`, its evaluator's value on `message`, or absent. The result equals
+    `coerce_payload(clean_top_level(values), schema)` keeping only the schema's keys, in schema
+    order (`clean_and_coerce`), with the values gathered as they are needed.
     """
     body: dict[str, object] = {}
     errors: list[str] = []
-    for name, required, kept, ready, spec, items in schema:
-        if kept:
-            if name not in values:
-                if required:
-                    errors.append(f"missing required field '{name}'")
-                continue
-            value = values[name]
+    for name, source, required, kept, ready, spec, items in plan:
+        if isinstance(source, int):
+            value = row[source]
+        elif source is None:
+            value = _ABSENT
         else:
-            value = values.get(name, MISSING)
-            kind = type(value)
-            if kind is ready and (kind is not str or value):
-                body[name] = value  # the common case: present, not "", already the right type
-                continue
-            if value is MISSING or value is None or value == "":
-                if required:
-                    errors.append(f"missing required field '{name}'")
-                continue
-        if ready is None or type(value) is ready:
+            value = source(message)
+        kind = type(value)
+        if kind is ready and (kind is not str or value):
+            body[name] = value  # the common case: present, not "", already the right type
+            continue
+        if value is _ABSENT or (not kept and (value is MISSING or value is None or value == "")):
+            if required:
+                errors.append(f"missing required field '{name}'")
+            continue
+        if ready is None:
             body[name] = value
         elif items:
             body[name] = _coerce_compiled_items(items, value, name, errors)
         else:
             body[name] = _coerce_field(spec, value, name, errors, top_level=True)
     return body, errors
+
+
+def clean_and_coerce(
+    values: Mapping[str, object], schema: Sequence[FieldSpec]
+) -> tuple[dict[str, object], list[str]]:
+    """`coerce_payload(clean_top_level(values), schema)` keeping only the schema's keys, in its order."""
+    plan = plan_schema(schema, [spec.name for spec in schema].index)
+    return build_fields(None, row_of(values, plan), plan)
+
+
+def row_of(values: Mapping[str, object], plan: tuple[PlannedField, ...]) -> list[object]:
+    """`values` as the row of a plan whose sources are the fields' positions."""
+    return [values.get(field[0], _ABSENT) for field in plan]
 
 
 def _coerce_compiled_items(
@@ -199,7 +233,7 @@ def _coerce_compiled_items(
             items.append(item)
             continue
         coerced = dict(item)
-        for name, required, _, ready, spec, _ in fields:
+        for name, required, ready, spec, _ in fields:
             if name not in coerced:
                 if required:
                     errors.append(f"missing required field '{where}[{index}].{name}'")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from processor.config.settings import ActionSettings, InboundSettings
 from processor.errors import ConfigError, ErrorClass
@@ -28,7 +29,7 @@ from processor.inbound.exceptions import TranslationError
 from processor.inbound.identity import PREFIX_FIELDS, Identity, compile_identities, resolve_identity
 from processor.inbound.mapping import MISSING, Evaluator, Expression, compile_evaluator, compile_expression
 from processor.inbound.message import check_message, event_id, is_from_cordial
-from processor.inbound.payload import CompiledField, clean_and_coerce, compile_schema
+from processor.inbound.payload import PlannedField, build_fields, plan_schema, row_of
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
 from processor.inbound.triggers import Predicate, compile_condition, parse_trigger
 from processor.outcomes import Rejected
@@ -42,9 +43,13 @@ class CompiledAction:
     default_attributes: bool
     """upsertContact without an `attributes` mapping: attributes come from the traits."""
     evaluators: tuple[tuple[str, Evaluator], ...] = ()
-    """`fields` compiled to closures (what `_build` calls per message)."""
-    schema: tuple[CompiledField, ...] = ()
-    """The definition's full schema compiled for `clean_and_coerce` (body order = schema order)."""
+    """`fields` compiled to closures."""
+    plan: tuple[PlannedField, ...] = ()
+    """The body's fields in wire (schema) order, each read from the identity row or its evaluator."""
+    row_plan: tuple[PlannedField, ...] = ()
+    """The same fields read from a row of mapped values (for actions that rework them first)."""
+    direct: bool = False
+    """No `prepare` step and no attributes to shape: the body is built straight from the message."""
     upsert_contact: bool = False
 
 
@@ -74,15 +79,24 @@ def compile_action(definition: ActionDefinition, config: ActionSettings) -> Comp
         return None
     is_upsert_contact = definition.action == upsert_contact.ACTION
     use_traits = is_upsert_contact and "attributes" not in raw_fields
+    evaluators = {key: compile_evaluator(expr) for key, expr in fields}
+    schema = definition.full_schema
+    names = [spec.name for spec in schema]
     return CompiledAction(
         definition,
         trigger,
         fields,
         use_traits,
-        evaluators=tuple((key, compile_evaluator(expr)) for key, expr in fields),
-        schema=compile_schema(definition.full_schema),
+        evaluators=tuple(evaluators.items()),
+        plan=plan_schema(schema, lambda key: _PREFIX_ROW.get(key, evaluators.get(key))),
+        row_plan=plan_schema(schema, names.index),
+        direct=not definition.has_preparation and not is_upsert_contact,
         upsert_contact=is_upsert_contact,
     )
+
+
+_PREFIX_ROW: Final = {key: index for index, key in enumerate(PREFIX_FIELDS)}
+"""Where each identity prefix field sits in the row `_build` passes to `build_fields`."""
 
 
 class InboundTranslator:
@@ -130,14 +144,20 @@ class InboundTranslator:
         identity: Identity,
         decision: consent.ConsentDecision,
     ) -> CordialRequest | ActionRejected:
+        name = action.definition.action
+        if action.direct:
+            row = (self._segment_id_key, identity.segment_id, identity.anonymous_id, identity.user_identities)
+            body, failures = build_fields(message, row, action.plan)
+            if failures:
+                return ActionRejected(name, ErrorClass.VALIDATION, "; ".join(failures))
+            return CordialRequest(name, body)
         values = identity.prefix(self._segment_id_key)
         for key, evaluator in action.evaluators:
             values[key] = evaluator(message)
         errors = action.definition.prepare(values)
         if action.upsert_contact:
             errors += self._attributes(action, values, message, identity, decision)
-        body, failures = clean_and_coerce(values, action.schema)
-        name = action.definition.action
+        body, failures = build_fields(None, row_of(values, action.row_plan), action.row_plan)
         if failures or errors:  # typed fields first; the last fields' own checks after them
             return ActionRejected(name, ErrorClass.VALIDATION, "; ".join(failures + errors))
         return CordialRequest(name, body)
@@ -154,7 +174,7 @@ class InboundTranslator:
         attributes = values.get("attributes", MISSING)
         if action.default_attributes:
             attributes = default_attributes(message, identity.used, self.classic) or MISSING
-        if not isinstance(attributes, Mapping):
+        if type(attributes) is not dict and not isinstance(attributes, Mapping):
             if attributes is MISSING and (decision.attributes or decision.subscribe):
                 attributes = {}
             else:

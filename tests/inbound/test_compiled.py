@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from processor.config.settings import ActionSettings
 from processor.inbound.actions import ACTIONS, ActionDefinition
+from processor.inbound.identity import PREFIX_FIELDS
 from processor.inbound.mapping import (
     MISSING,
     compile_evaluator,
@@ -23,7 +25,8 @@ from processor.inbound.mapping import (
     resolve,
 )
 from processor.inbound.message import nested_deeper_than
-from processor.inbound.payload import clean_and_coerce, clean_top_level, coerce_payload, compile_schema
+from processor.inbound.payload import build_fields, clean_and_coerce, clean_top_level, coerce_payload, row_of
+from processor.inbound.translate import compile_action
 from processor.inbound.triggers import Any, Compare, compile_condition, parse_trigger
 
 KEYS = ["a", "b", "c", "sku", "products", "price", "quantity", "order_id", "discount", "type", "event"]
@@ -99,7 +102,7 @@ def test_clean_and_coerce_matches_build_body(definition: ActionDefinition, data:
     values: dict[str, object] = data.draw(
         st.dictionaries(st.sampled_from(names), JSON | st.just(MISSING), max_size=len(names))
     )
-    body, failures = clean_and_coerce(values, compile_schema(definition.full_schema))
+    body, failures = clean_and_coerce(values, definition.full_schema)
     assert (repr(body).encode(), failures) == _reference_body(definition, values)
 
 
@@ -108,7 +111,7 @@ def test_body_order_is_schema_order(definition: ActionDefinition) -> None:
     """Every field present, in reverse: the body still comes out in the action's wire order."""
     names = [spec.name for spec in definition.full_schema] + ["userIdentities"]
     values: dict[str, object] = {name: {} for name in reversed(names)}
-    body, _ = clean_and_coerce(values, compile_schema(definition.full_schema))
+    body, _ = clean_and_coerce(values, definition.full_schema)
     assert list(body) == list(definition.build_body(values))
 
 
@@ -157,3 +160,34 @@ def _reference_deeper(value: object, limit: int) -> bool:
 @given(JSON, st.integers(min_value=1, max_value=5))
 def test_depth_matches_a_plain_walk(value: object, limit: int) -> None:
     assert nested_deeper_than(value, limit) is _reference_deeper(value, limit)
+
+
+MESSAGE_KEYS = [
+    "userId",
+    "anonymousId",
+    "previousId",
+    "groupId",
+    "event",
+    "timestamp",
+    "properties",
+    "context",
+]
+MESSAGES = st.dictionaries(
+    st.sampled_from(MESSAGE_KEYS), JSON | st.dictionaries(st.sampled_from(KEYS), JSON, max_size=6), max_size=8
+)
+
+
+@pytest.mark.parametrize("definition", ACTIONS, ids=lambda d: d.action)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(message=MESSAGES, key=st.sampled_from(["segment_id", ""]))
+def test_direct_plan_matches_the_values_path(
+    definition: ActionDefinition, message: dict[str, object], key: str
+) -> None:
+    """Reading fields straight from the message gives what mapping into a values dict first gives."""
+    action = compile_action(definition, ActionSettings(trigger="type exists"))
+    assert action is not None
+    identity = (message.get("userId", MISSING), message.get("anonymousId", MISSING), {"k": "v"})
+    direct = build_fields(message, (key, *identity), action.plan)
+    values: dict[str, object] = dict(zip(PREFIX_FIELDS, (key, *identity), strict=True))
+    values.update((name, evaluator(message)) for name, evaluator in action.evaluators)
+    assert repr(direct) == repr(build_fields(None, row_of(values, action.row_plan), action.row_plan))

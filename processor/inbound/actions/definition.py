@@ -38,6 +38,11 @@ class ActionDefinition:
     """Action-specific work on the mapped values before cleaning; returns validation failures."""
 
     @property
+    def has_preparation(self) -> bool:
+        """Whether the action reworks its mapped values before cleaning (`prepare` is not a no-op)."""
+        return self.prepare is not _no_preparation
+
+    @property
     def full_schema(self) -> tuple[FieldSpec, ...]:
         prefix = PREFIX_SCHEMA if self.identity_prefix else ()
         return (*prefix, *self.schema)
