@@ -31,7 +31,7 @@ from processor.inbound.mapping import MISSING, Evaluator, Expression, compile_ev
 from processor.inbound.message import check_message, event_id, is_from_cordial
 from processor.inbound.payload import PlannedField, build_fields, plan_schema, row_of
 from processor.inbound.requests import ActionRejected, CordialRequest, InboundTranslation
-from processor.inbound.triggers import Predicate, compile_condition, parse_trigger
+from processor.inbound.triggers import Condition, Matcher, Predicate, compile_condition, parse_trigger
 from processor.outcomes import Rejected
 
 
@@ -42,6 +42,8 @@ class CompiledAction:
     fields: tuple[tuple[str, Expression], ...]
     default_attributes: bool
     """upsertContact without an `attributes` mapping: attributes come from the traits."""
+    condition: Condition
+    """The parsed trigger (`trigger` is it compiled)."""
     evaluators: tuple[tuple[str, Evaluator], ...] = ()
     """`fields` compiled to closures."""
     plan: tuple[PlannedField, ...] = ()
@@ -69,7 +71,8 @@ def compile_action(definition: ActionDefinition, config: ActionSettings) -> Comp
         if enabled:
             raise ConfigError(f"inbound.actions.{name}: enabled, but it has no default trigger; set trigger")
         return None
-    trigger = compile_condition(parse_trigger(trigger_text, where=f"inbound.actions.{name}.trigger"))
+    condition = parse_trigger(trigger_text, where=f"inbound.actions.{name}.trigger")
+    trigger = compile_condition(condition)
     raw_fields = {**definition.default_fields, **config.fields}
     fields = tuple(
         (key, compile_expression(raw, where=f"inbound.actions.{name}.fields.{key}"))
@@ -87,6 +90,7 @@ def compile_action(definition: ActionDefinition, config: ActionSettings) -> Comp
         trigger,
         fields,
         use_traits,
+        condition,
         evaluators=tuple(evaluators.items()),
         plan=plan_schema(schema, lambda key: _PREFIX_ROW.get(key, evaluators.get(key))),
         row_plan=plan_schema(schema, names.index),
@@ -112,6 +116,7 @@ class InboundTranslator:
         self.identities = compile_identities(settings.identities)
         self.classic: ClassicOptions = compile_classic(settings)
         self._segment_id_key = settings.segment_id_key
+        self._matching = Matcher([(a, a.condition) for a in self.actions])
 
     def translate(self, message: object) -> InboundTranslation | Rejected:
         """One Segment message → its requests, a skip, or a typed error. Never raises."""
@@ -129,7 +134,7 @@ class InboundTranslator:
         if not decision.allowed:
             return InboundTranslation((), skipped="consent", event_id=ident)
         identity = resolve_identity(message, self.identities)
-        matched = [a for a in self.actions if a.trigger(message)]
+        matched = self._matching(message)
         if not matched:
             return InboundTranslation((), skipped="no_matching_action", event_id=ident)
         build = self._build

@@ -23,9 +23,9 @@ present and not null.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Final, Generic, Literal, TypeAlias, TypeVar
 
 from processor.errors import TriggerSyntaxError
 
@@ -311,3 +311,71 @@ def _string_choices(condition: Any) -> tuple[str, frozenset[str]] | None:
 def matches(condition: Condition, message: Mapping[str, object]) -> bool:
     """Whether `message` satisfies `condition`. Pure; never raises on any message shape."""
     return compile_condition(condition)(message)
+
+
+# --------------------------------------------------------------------------- many triggers at once
+
+
+def string_keys(condition: Condition) -> frozenset[str] | None:
+    """The top-level keys `condition` reads, when it only compares them with string literals.
+
+    Its value then depends only on which string each key holds (a key holding anything else
+    counts the same as an absent one). None when the condition reads anything more.
+    """
+    if isinstance(condition, Compare):
+        if len(condition.field) == 1 and isinstance(condition.value, str):
+            return frozenset(condition.field)
+        return None
+    if isinstance(condition, Exists):
+        return None
+    keys: set[str] = set()
+    for part in condition.conditions:
+        sub = string_keys(part)
+        if sub is None:
+            return None
+        keys |= sub
+    return frozenset(keys)
+
+
+T = TypeVar("T")
+
+MEMO_SIZE: Final = 4096
+"""Signatures remembered by a Matcher before it starts over (each holds short strings only)."""
+MEMO_STRING: Final = 128
+"""Longer strings than this in a signature are never remembered (a message cannot grow the memo)."""
+
+
+class Matcher(Generic[T]):
+    """The items whose condition holds for a message, in order.
+
+    When every condition only compares top-level keys with string literals (the default
+    triggers: `type = "identify"`, `event = "Order Completed" or …`), the answer depends only on
+    the strings those keys hold, so it is remembered per such signature; otherwise, and for
+    messages that are not plain dicts, each predicate is called.
+    """
+
+    def __init__(self, items: Sequence[tuple[T, Condition]]) -> None:
+        self._items = tuple((item, compile_condition(condition)) for item, condition in items)
+        keys: set[str] | None = set()
+        for _, condition in items:
+            found = string_keys(condition)
+            if found is None or keys is None:
+                keys = None
+                break
+            keys |= found
+        self._keys = tuple(sorted(keys)) if keys is not None else None
+        self._memo: dict[tuple[str | None, ...], tuple[T, ...]] = {}
+
+    def __call__(self, message: Mapping[str, object]) -> tuple[T, ...]:
+        keys = self._keys
+        if keys is None or type(message) is not dict:
+            return tuple([item for item, holds in self._items if holds(message)])
+        signature = tuple([v if type(v) is str else None for v in map(message.get, keys)])
+        found = self._memo.get(signature)
+        if found is None:
+            found = tuple([item for item, holds in self._items if holds(message)])
+            if all(v is None or len(v) <= MEMO_STRING for v in signature):
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[signature] = found
+        return found

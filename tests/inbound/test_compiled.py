@@ -27,7 +27,16 @@ from processor.inbound.mapping import (
 from processor.inbound.message import nested_deeper_than
 from processor.inbound.payload import build_fields, clean_and_coerce, clean_top_level, coerce_payload, row_of
 from processor.inbound.translate import compile_action
-from processor.inbound.triggers import Any, Compare, compile_condition, parse_trigger
+from processor.inbound.triggers import (
+    MEMO_SIZE,
+    MEMO_STRING,
+    Any,
+    Compare,
+    Matcher,
+    compile_condition,
+    parse_trigger,
+    string_keys,
+)
 
 KEYS = ["a", "b", "c", "sku", "products", "price", "quantity", "order_id", "discount", "type", "event"]
 SCALARS = (
@@ -58,7 +67,7 @@ EXPRESSIONS = st.recursive(
     ),
     max_leaves=8,
 )
-FAST = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+FAST = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 @FAST
@@ -191,3 +200,47 @@ def test_direct_plan_matches_the_values_path(
     values: dict[str, object] = dict(zip(PREFIX_FIELDS, (key, *identity), strict=True))
     values.update((name, evaluator(message)) for name, evaluator in action.evaluators)
     assert repr(direct) == repr(build_fields(None, row_of(values, action.row_plan), action.row_plan))
+
+
+TRIGGERS = [
+    'type = "identify"',
+    'type = "track" or type = "page"',
+    'type = "track" and event = "Product Added"',
+    'event = "Order Completed" or event = "Order Updated"',
+    'type != "alias" and (event = "x" or type = "group")',
+]
+TOP = st.dictionaries(
+    st.sampled_from(["type", "event", "name"]),
+    st.sampled_from(["identify", "track", "page", "group", "alias", "Product Added", "Order Completed", "x"])
+    | JSON,
+    max_size=3,
+)
+
+
+@pytest.mark.parametrize("extra", [None, "properties.total exists"])
+@FAST
+@given(messages=st.lists(TOP, min_size=1, max_size=8))
+def test_matcher_matches_each_predicate(extra: str | None, messages: list[dict[str, object]]) -> None:
+    """Memoised or not, the matching items are those whose own predicate holds, in order."""
+    texts = [*TRIGGERS, *([extra] if extra else [])]
+    matcher = Matcher([(text, parse_trigger(text)) for text in texts])
+    predicates = [(text, compile_condition(parse_trigger(text))) for text in texts]
+    for message in messages * 2:  # the second pass answers from the memo
+        expected = tuple(text for text, holds in predicates if holds(message))
+        assert matcher(message) == expected
+
+
+def test_matcher_keys_and_memo_bounds() -> None:
+    assert string_keys(parse_trigger('type = "a" or (event != "b" and type = "c")')) == frozenset(
+        {"type", "event"}
+    )
+    assert string_keys(parse_trigger("type = 1")) is None
+    assert string_keys(parse_trigger('properties.plan = "a"')) is None
+    assert string_keys(parse_trigger("event exists")) is None
+    matcher = Matcher([("e", parse_trigger('event = "x"'))])
+    assert matcher({"event": "y" * (MEMO_STRING + 1)}) == ()
+    assert matcher._memo == {}  # a long string is never remembered
+    for i in range(MEMO_SIZE + 5):
+        assert matcher({"event": f"e{i}"}) == ()
+    assert 0 < len(matcher._memo) <= MEMO_SIZE
+    assert matcher({"event": "x"}) == ("e",)
