@@ -250,17 +250,7 @@ def compile_evaluator(expr: Expression) -> Evaluator:
 
         return first_present
     if isinstance(expr, ObjectExpr):
-        items = tuple((key, compile_evaluator(sub)) for key, sub in expr.items)
-
-        def build(root: object) -> object:
-            built: dict[str, object] = {}
-            for key, sub in items:
-                value = sub(root)
-                if value is not MISSING:
-                    built[key] = value
-            return built
-
-        return build
+        return _compile_object(expr)
     source = compile_getter(expr.source)
     item = compile_evaluator(expr.item)
 
@@ -273,3 +263,42 @@ def compile_evaluator(expr: Expression) -> Evaluator:
         return [item(found)]
 
     return each
+
+
+def _compile_object(expr: ObjectExpr) -> Evaluator:
+    """An object expression; paths that differ only in their last key read their parent once.
+
+    `{"brand": "$.properties.brand", "variant": "$.properties.variant"}` resolves
+    `$.properties` once per message and takes each key from it (the first such path's parent
+    is the shared one; any other item is evaluated on its own).
+    """
+    parent: tuple[str | int, ...] | None = None
+    items: list[tuple[str, str | None, Evaluator | None]] = []
+    for key, sub in expr.items:
+        if isinstance(sub, Path) and sub.steps and isinstance(sub.steps[-1], str):
+            if parent is None:
+                parent = sub.steps[:-1]
+            if sub.steps[:-1] == parent:
+                items.append((key, sub.steps[-1], None))
+                continue
+        items.append((key, None, compile_evaluator(sub)))
+    plan = tuple(items)
+    get_parent = compile_getter(Path(parent, "")) if parent else None
+
+    def build(root: object) -> object:
+        base = root if get_parent is None else get_parent(root)
+        fill = None if base is None else MISSING  # what each child path gives when base is no object
+        is_object = type(base) is dict
+        built: dict[str, object] = {}
+        for key, last, sub in plan:
+            if sub is not None:
+                value = sub(root)
+            elif is_object:
+                value = base.get(last, MISSING)  # type: ignore[attr-defined]
+            else:
+                value = fill
+            if value is not MISSING:
+                built[key] = value
+        return built
+
+    return build

@@ -84,6 +84,25 @@ def test_evaluator_matches_evaluate(raw: object, root: object) -> None:
     assert repr(compile_evaluator(expr)(root)) == repr(evaluate(expr, root))
 
 
+SIBLINGS = st.builds(
+    lambda parent, items: {key: f"{parent}.{last}" if last else other for key, last, other in items},
+    PATHS,
+    st.lists(
+        st.tuples(st.sampled_from(KEYS), st.sampled_from([None, *KEYS[:5]]), PATHS | SCALARS),
+        min_size=1,
+        max_size=5,
+    ),
+)
+
+
+@FAST
+@given(SIBLINGS, JSON | st.builds(lambda inner: {"a": {"b": inner}, "b": inner}, JSON))
+def test_object_of_sibling_paths_matches_evaluate(raw: object, root: object) -> None:
+    """Paths sharing a parent (read once) give what each path gives on its own."""
+    expr = compile_expression(raw, where="test")
+    assert repr(compile_evaluator(expr)(root)) == repr(evaluate(expr, root))
+
+
 def test_getter_edges() -> None:
     """Null on the way gives null; a scalar or a missing key on the way gives MISSING."""
     get = compile_getter(parse_path("$.a.b.c", where="test"))
