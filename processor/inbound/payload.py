@@ -132,11 +132,14 @@ _READY: Final[dict[Kind, type | None]] = {
 CompiledField: TypeAlias = "tuple[str, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
 """An item field: name, required, ready type, spec, compiled item fields (ITEMS only)."""
 
-Source: TypeAlias = "int | Callable[[object], object] | None"
+Evaluator: TypeAlias = "Callable[[object], object]"
+Source: TypeAlias = "int | Evaluator | None"
 """Where a field's value comes from: an index into the row, an evaluator of the message, nowhere."""
 
-PlannedField: TypeAlias = "tuple[str, Source, bool, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
-"""name, source, required, always kept, ready type, spec, compiled item fields (ITEMS only)."""
+PlannedField: TypeAlias = (
+    "tuple[str, int, Evaluator | None, bool, bool, type | None, FieldSpec, tuple[CompiledField, ...]]"
+)
+"""name, row index (-1: none), evaluator, required, always kept, ready type, spec, item fields."""
 
 
 class _Absent:
@@ -155,17 +158,19 @@ def compile_schema(schema: Sequence[FieldSpec]) -> tuple[CompiledField, ...]:
 
 def plan_schema(schema: Sequence[FieldSpec], source_of: Callable[[str], Source]) -> tuple[PlannedField, ...]:
     """A schema prepared once for `build_fields`, each field with where its value comes from."""
+    sources = [(spec, source_of(spec.name)) for spec in schema]
     return tuple(
         (
             spec.name,
-            source_of(spec.name),
+            source if isinstance(source, int) else -1,
+            None if isinstance(source, int) else source,
             spec.required,
             spec.name in ALWAYS_KEPT,
             _READY[spec.kind],
             spec,
             compile_schema(spec.items),
         )
-        for spec in schema
+        for spec, source in sources
     )
 
 
@@ -180,13 +185,13 @@ def build_fields(
     """
     body: dict[str, object] = {}
     errors: list[str] = []
-    for name, source, required, kept, ready, spec, items in plan:
-        if isinstance(source, int):
-            value = row[source]
-        elif source is None:
+    for name, index, evaluator, required, kept, ready, spec, items in plan:
+        if index >= 0:
+            value = row[index]
+        elif evaluator is None:
             value = _ABSENT
         else:
-            value = source(message)
+            value = evaluator(message)
         kind = type(value)
         if kind is ready and (kind is not str or value):
             body[name] = value  # the common case: present, not "", already the right type
