@@ -8,6 +8,8 @@ straightforward walk.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -263,3 +265,23 @@ def test_matcher_keys_and_memo_bounds() -> None:
         assert matcher({"event": f"e{i}"}) == ()
     assert 0 < len(matcher._memo) <= MEMO_SIZE
     assert matcher({"event": "x"}) == ("e",)
+
+
+@pytest.mark.parametrize("definition", ACTIONS, ids=lambda d: d.action)
+def test_build_body_needs_no_second_pass(definition: ActionDefinition) -> None:
+    """Every action's build_body sends its schema fields in schema order, so the body is final."""
+    action = compile_action(definition, ActionSettings(trigger="type exists"))
+    assert action is not None
+    assert action.finish is None
+
+
+def test_a_build_body_in_another_order_is_applied() -> None:
+    """Were a build_body to order the fields differently, its order would win."""
+    definition = dataclasses.replace(
+        ACTIONS[0], build_body=lambda values: dict(reversed(list(values.items())))
+    )
+    action = compile_action(definition, ActionSettings(trigger="type exists"))
+    assert action is not None
+    assert action.finish is not None
+    body, _ = build_fields({}, ("k", "u", "a", {}), action.plan)
+    assert list(action.finish(body)) == ["userIdentities", "anonymousId", "segmentId", "segmentIdKey"]
