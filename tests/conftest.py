@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
@@ -59,6 +60,15 @@ def _start_backend() -> tuple[KafkaBroker, Callable[[], None]]:
         return KafkaBroker(container.get_bootstrap_server()), container.stop
     embedded = EmbeddedBroker().start()
     return KafkaBroker(embedded.bootstrap_servers, embedded), embedded.stop
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """Each test starts from structlog's defaults: a test that configures logging (level `info`,
+    say) must not filter another test's captured `debug` lines."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from processor.slots import slot_setter
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class OutboundTranslation:
     """A Segment `track` message ready for `/v1/batch` (key order as sent).
 
@@ -23,3 +25,24 @@ class OutboundTranslation:
     channel: str
     dropped_keys: tuple[str, ...] = ()
     encoded: bytes = b""
+
+    def __init__(
+        self,
+        message: dict[str, object],
+        event_id: str,
+        channel: str,
+        dropped_keys: tuple[str, ...] = (),
+        encoded: bytes = b"",
+    ) -> None:  # hand-written: built once per record (processor/slots.py)
+        _message(self, message)
+        _event_id(self, event_id)
+        _channel(self, channel)
+        _dropped_keys(self, dropped_keys)
+        _encoded(self, encoded)
+
+
+_message = slot_setter(OutboundTranslation, "message")
+_event_id = slot_setter(OutboundTranslation, "event_id")
+_channel = slot_setter(OutboundTranslation, "channel")
+_dropped_keys = slot_setter(OutboundTranslation, "dropped_keys")
+_encoded = slot_setter(OutboundTranslation, "encoded")

@@ -26,6 +26,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from processor.errors import ErrorClass
 from processor.ops.metrics import BridgeMetrics
+from processor.ops.tally import Tally
 from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Sent, Skipped
 from processor.records import SourceRecord
 from processor.runtime import headers as h
@@ -128,6 +129,8 @@ class RecordHandler:
         self.metrics = metrics
         self.wall_ms = wall_ms
         self._children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = {}
+        self.tally = Tally()
+        """Fast-path counts, flushed by the worker's poll loop (`flush_counts`)."""
         self._sent_outcome = metrics.records_outcome.labels(direction.name, "sent")
         self._latency = metrics.end_to_end_latency.labels(direction.name)
         self._debug = _debug_enabled()
@@ -177,15 +180,20 @@ class RecordHandler:
         """Bookkeeping of a single-unit record whose send succeeded on the fast path."""
         d = self.direction.name
         unit = prepared.plan.units[0]
-        self._child(self.metrics.records_sent, d, unit.label).inc()
+        tally = self.tally
+        tally.add(self._child(self.metrics.records_sent, d, unit.label))
         if self.storm.run:
             self.storm.success()
-        self._sent_outcome.inc()
+        tally.add(self._sent_outcome)
         lineage = prepared.lineage
         if lineage.timestamp_ms is not None:
             self._latency.observe(max(0.0, (self.wall_ms() - lineage.timestamp_ms) / 1000))
         if self._debug:
             log.debug("record_sent", attempt=lineage.attempt, status=outcome.status, **prepared.fields(d))
+
+    def flush_counts(self) -> None:
+        """Add the fast path's pending counts to the Prometheus counters."""
+        self.tally.flush()
 
     async def complete(self, prepared: Prepared, first: Outcome | None = None) -> None:
         """Deliver the plan's units and make every outcome durable. `first`: the outcome of the

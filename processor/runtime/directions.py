@@ -23,6 +23,7 @@ from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
 from processor.outbound.messages import OutboundTranslation
 from processor.outcomes import Outcome, Rejected, Skipped
+from processor.slots import slot_setter
 
 OUTBOUND_LABEL = "track"
 NO_MATCHING_ACTION = "no_matching_action"
@@ -54,7 +55,7 @@ class BatchingSink(Sink, Protocol):
     def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Unit:
     """One deliverable piece of a record: a request to send, or an outcome already decided."""
 
@@ -65,14 +66,44 @@ class Unit:
     payload: object | None = None
     decided: Rejected | None = None
 
+    def __init__(
+        self, label: str, action: str | None, payload: object | None = None, decided: Rejected | None = None
+    ) -> None:  # hand-written: built once per record (processor/slots.py)
+        _unit_label(self, label)
+        _unit_action(self, action)
+        _unit_payload(self, payload)
+        _unit_decided(self, decided)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Plan:
     units: tuple[Unit, ...]
     event_id: str | None = None
     skipped: str | None = None
     """Why nothing is sent on purpose (`blocked_recursion`, `filtered`, …); `units` is then empty."""
     dropped_keys: int = 0
+
+    def __init__(
+        self,
+        units: tuple[Unit, ...],
+        event_id: str | None = None,
+        skipped: str | None = None,
+        dropped_keys: int = 0,
+    ) -> None:  # hand-written: built once per record (processor/slots.py)
+        _plan_units(self, units)
+        _plan_event_id(self, event_id)
+        _plan_skipped(self, skipped)
+        _plan_dropped_keys(self, dropped_keys)
+
+
+_unit_label = slot_setter(Unit, "label")
+_unit_action = slot_setter(Unit, "action")
+_unit_payload = slot_setter(Unit, "payload")
+_unit_decided = slot_setter(Unit, "decided")
+_plan_units = slot_setter(Plan, "units")
+_plan_event_id = slot_setter(Plan, "event_id")
+_plan_skipped = slot_setter(Plan, "skipped")
+_plan_dropped_keys = slot_setter(Plan, "dropped_keys")
 
 
 @dataclass(slots=True)

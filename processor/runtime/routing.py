@@ -19,12 +19,13 @@ from processor.outcomes import AuthFailed, Outcome, Rejected, Retry, Sent, Skipp
 from processor.records import SourceRecord
 from processor.runtime import headers as h
 from processor.runtime.retry import RetryPlan, dlq_topic, retry_topic
+from processor.slots import slot_setter
 
 KEPT_CB_HEADERS = frozenset({h.REPLAYED})
 """cb-* headers that survive into a new retry/DLQ record (the rest are rewritten)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Lineage:
     """Where a record came from originally and how often delivery was tried before."""
 
@@ -38,6 +39,26 @@ class Lineage:
     """`cb-action` of a retry record: only this action is sent again."""
     passthrough: tuple[tuple[str, bytes], ...]
     """Headers copied onto retry/DLQ records (the user's own, plus `cb-replayed`)."""
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp_ms: int | None,
+        attempts_before: int,
+        first_failure_at_ms: int | None,
+        action: str | None,
+        passthrough: tuple[tuple[str, bytes], ...],
+    ) -> None:  # hand-written: built once per record (processor/slots.py)
+        _lineage_topic(self, topic)
+        _lineage_partition(self, partition)
+        _lineage_offset(self, offset)
+        _lineage_timestamp_ms(self, timestamp_ms)
+        _lineage_attempts_before(self, attempts_before)
+        _lineage_first_failure_at_ms(self, first_failure_at_ms)
+        _lineage_action(self, action)
+        _lineage_passthrough(self, passthrough)
 
     @classmethod
     def of(cls, record: SourceRecord, source_topic: str | None = None) -> Lineage:
@@ -71,6 +92,16 @@ class Lineage:
     def attempt(self) -> int:
         """The number of this delivery attempt (1 for a record read from the source topic)."""
         return self.attempts_before + 1
+
+
+_lineage_topic = slot_setter(Lineage, "topic")
+_lineage_partition = slot_setter(Lineage, "partition")
+_lineage_offset = slot_setter(Lineage, "offset")
+_lineage_timestamp_ms = slot_setter(Lineage, "timestamp_ms")
+_lineage_attempts_before = slot_setter(Lineage, "attempts_before")
+_lineage_first_failure_at_ms = slot_setter(Lineage, "first_failure_at_ms")
+_lineage_action = slot_setter(Lineage, "action")
+_lineage_passthrough = slot_setter(Lineage, "passthrough")
 
 
 @dataclass(frozen=True, slots=True)

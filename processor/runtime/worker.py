@@ -29,6 +29,7 @@ from processor.config.settings import Settings
 from processor.errors import WorkerError
 from processor.ops.metrics import BridgeMetrics
 from processor.ops.readiness import Readiness
+from processor.ops.tally import Tally
 from processor.outcomes import AuthFailed, Outcome, Sent
 from processor.records import SourceRecord
 from processor.runtime.auth import AuthGate
@@ -134,6 +135,7 @@ class Worker:
         self._submit = sink.submit if isinstance(sink, BatchingSink) else None
         self._consumed_source = metrics.records_consumed.labels(self.name, "source")
         self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
+        self._tally = Tally()
         readiness.register(self.name)
 
     # ------------------------------------------------------------------ lifecycle
@@ -232,6 +234,7 @@ class Worker:
                 await self._commit(force=True)
                 await consumer.close()
         finally:
+            self._flush_counts()
             await self.gate.aclose()
             if producer is not None:
                 left = await asyncio.to_thread(producer.close, max(1.0, deadline - self.clock()))
@@ -272,7 +275,7 @@ class Worker:
                 return
         st.tracker.add(offset)
         st.position = offset + 1
-        (self._consumed_source if st.retry_tier is None else self._consumed_retry).inc()
+        self._tally.add(self._consumed_source if st.retry_tier is None else self._consumed_retry)
         key: Hashable = record.key if record.key is not None else record.position
         self.lanes.submit(key, Inflight(record, key, tp))
         if self.backpressure.update(self.lanes.in_flight):
@@ -410,12 +413,18 @@ class Worker:
             for part in self.parts.values():
                 part.reasons.add(BACKPRESSURE)
         await self._apply_pauses()
+        self._flush_counts()
         self.metrics.records_in_flight.labels(self.name).set(self.lanes.in_flight)
         if self.commit_state.should_commit(now):
             await self._commit()
         if now >= self._next_lag:
             self._next_lag = now + self._lag_interval_s
             await self._export_lag()
+
+    def _flush_counts(self) -> None:
+        self._tally.flush()
+        if self._handler is not None:
+            self._handler.flush_counts()
 
     async def _apply_pauses(self) -> None:
         assert self._consumer is not None
