@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -22,6 +23,19 @@ log = structlog.get_logger(__name__)
 def _secrets(settings: Settings) -> list[str]:
     keys = (settings.cordial.api_key, settings.segment.write_key)
     return [k.reveal() for k in keys if k is not None and k.reveal()]
+
+
+GC_THRESHOLDS = (20_000, 20, 20)
+"""Generation thresholds for a long-running worker (CPython's default is 700, 10, 10)."""
+
+
+def _tune_gc() -> None:
+    """A worker allocates a few objects per record and frees nearly all of them by reference
+    counting; collecting for cycles every 700 allocations cost ~5 % of the outbound loop
+    (`bench/fast_path.py`: ~42 -> ~40 us per record). Freezing what start-up built keeps those
+    objects out of every later full collection."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _runner() -> Callable[[Coroutine[Any, Any, None]], None]:
@@ -90,6 +104,7 @@ def run(config_path: str | None, direction: str, no_ops_server: bool) -> None:
 
     configure_logging(settings.ops, secrets=_secrets(settings))
     host_port = None if no_ops_server else (settings.ops.metrics_host, settings.ops.metrics_port)
+    _tune_gc()
     try:
         _runner()(_serve(settings, _DIRECTIONS[direction], host_port))
     except ConfigError as exc:
