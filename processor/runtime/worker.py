@@ -132,7 +132,7 @@ class Worker:
         """Set whenever a record ends (drain and shutdown wait on it)."""
         sink = direction.sink
         self._batching = sink if isinstance(sink, BatchingSink) else None
-        self._submit = sink.submit if isinstance(sink, BatchingSink) else None
+        """The sink when it takes submissions (the fast path), else None."""
         self._consumed_source = metrics.records_consumed.labels(self.name, "source")
         self._consumed_retry = metrics.records_consumed.labels(self.name, "retry")
         self._tally = Tally()
@@ -297,17 +297,16 @@ class Worker:
     def _start(self, item: Inflight) -> None:
         """Start a record whose key is idle: the fast path when the sink batches, else a task."""
         assert self._handler is not None
-        if self._submit is not None and self.gate.is_open:
-            self._start_fast(item)
+        if self._batching is not None and self.gate.is_open:
+            self._start_fast(item, self._batching)
         else:
             self._spawn(item, self._handler.handle, item.record)
 
-    def _start_fast(self, item: Inflight) -> None:
+    def _start_fast(self, item: Inflight, sink: BatchingSink) -> None:
         """Plan the record here, in the poll loop, and hand a single-unit plan to the sink with a
         callback: no task, coroutine or future per record. Anything else takes a task."""
         assert self._handler is not None
         assert self._loop is not None
-        assert self._submit is not None
         handler = self._handler
         try:
             prepared = handler.prepare(item.record)
@@ -322,10 +321,10 @@ class Worker:
         if payload is None:
             self._spawn(item, handler.complete, prepared)
             return
-        refused = self._submit(payload, lambda result: self._submitted(item, prepared, result))
+        refused = sink.submit(payload, lambda result: self._submitted(item, prepared, result))
         if refused is None:
             item.submitted = True
-            item.batch = self._batching.last_batch if self._batching is not None else -1
+            item.batch = sink.last_batch
         else:
             self._spawn(item, handler.complete, prepared, refused)
 

@@ -127,11 +127,15 @@ class FakeBatchingSink(FakeSink):
         self.open_batch = 0
         self.last_batch = -1
         self.batches: list[list[Any]] = []
+        self.refuse_at_once: set[object] = set()
+        """Payload ids `submit` refuses on the spot (like SegmentSink with a message too large)."""
         self._open: list[tuple[Any, Callable[[Outcome | BaseException], None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(self, payload: Any, done: Callable[[Outcome | BaseException], None], /) -> Outcome | None:
         self.submitted += 1
+        if payload.get("id") in self.refuse_at_once:
+            return Rejected(ErrorClass.MESSAGE_TOO_LARGE, "message is too large to send")
         if not self._open:
             asyncio.get_running_loop().call_later(self.linger_s, self._flush)
         self._open.append((payload, done))

@@ -230,6 +230,29 @@ async def test_permanent_failures_and_poison_land_in_dlq_while_partition_flows(
     assert by_class["http_4xx"][1]["cb-error-status"] == "400"
 
 
+async def test_fast_path_refusal_at_submit_is_dead_lettered(
+    kafka_broker, unique_name, producer_factory, consumer_factory
+):
+    """A payload the batching sink refuses on the spot is routed to the DLQ like any rejection,
+    and the record behind it on the same key is still delivered."""
+    sink = FakeBatchingSink()
+    sink.refuse_at_once.add("huge")
+    source, worker, _, _ = make_worker(kafka_broker, unique_name, sink)
+    stop, task = await start(worker)
+    producer = producer_factory()
+    for value in (dumps({"id": "huge"}), dumps({"id": "after"})):
+        producer.produce(source, key=b"same", value=value, partition=0)
+    producer.flush(10)
+    await wait_for(lambda: any(p["id"] == "after" for p in sink.delivered), what="record behind the refusal")
+    stop.set()
+    await task
+    dlq = read_topic(consumer_factory, f"{source}.dlq", 1)
+    assert len(dlq) == 1
+    assert header_map(dlq[0])["cb-error-class"] == "message_too_large"
+    assert dlq[0].value() == dumps({"id": "huge"})
+    assert [p["id"] for p in sink.received] == ["after"]  # the refused one never reached a batch
+
+
 async def test_auth_failure_pauses_the_direction_and_recovers_without_loss(
     sink_cls, kafka_broker, unique_name, producer_factory, consumer_factory
 ):
